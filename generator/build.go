@@ -1,0 +1,510 @@
+package generator
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/authgen/authgen/runtime/authrt"
+)
+
+// methodOrder is the order of a path item's operations in the output: the
+// Path Item Object's field order.
+var methodOrder = []string{
+	http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete,
+	http.MethodOptions, http.MethodHead, http.MethodPatch, http.MethodTrace, "QUERY",
+}
+
+// builder turns a loaded document into the model, collecting problems.
+type builder struct {
+	doc        *document
+	cfg        Config
+	ps         *problems
+	m          *model
+	schemes    map[string]*scheme
+	schemeRoot []any // spec path of the scheme definitions
+	// unsupportedUses counts operations using each unsupported scheme
+	// when alternatives are not dropped.
+	unsupportedUses map[string]int
+}
+
+func build(doc *document, file string, cfg Config, ps *problems) *model {
+	b := &builder{
+		doc: doc, cfg: cfg, ps: ps,
+		m:               &model{File: file, Version: doc.version},
+		schemes:         map[string]*scheme{},
+		unsupportedUses: map[string]int{},
+		schemeRoot:      []any{"components", "securitySchemes"},
+	}
+	if doc.swagger {
+		b.schemeRoot = []any{"securityDefinitions"}
+	}
+	if doc.t.Info != nil {
+		b.m.Title = doc.t.Info.Title
+	}
+	b.buildSchemes()
+	docSecurity, docHas := b.documentSecurity()
+	b.buildOperations(docSecurity, docHas)
+	b.reportUnsupported()
+	b.buildScopes()
+	b.buildBasePaths()
+	b.checkNames()
+	b.buildRoutes()
+	return b.m
+}
+
+func (b *builder) schemePath(name string, more ...any) []any {
+	return append(append(append([]any{}, b.schemeRoot...), name), more...)
+}
+
+// buildSchemes reads the security schemes, sorted by name.
+func (b *builder) buildSchemes() {
+	var defs openapi3.SecuritySchemes
+	if b.doc.t.Components != nil {
+		defs = b.doc.t.Components.SecuritySchemes
+	}
+	names := make([]string, 0, len(defs))
+	for n := range defs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		ref := defs[name]
+		if ref == nil || ref.Value == nil {
+			b.ps.errorf(b.schemePath(name), "security scheme %q cannot be resolved", name)
+			continue
+		}
+		ss := ref.Value
+		s := &scheme{
+			Name: name, Description: firstLine(ss.Description), Path: specPath(b.schemePath(name)...),
+			GoName: exported("", extString(ss.Extensions, "x-authgen-name", name), "Scheme"),
+		}
+		switch strings.ToLower(ss.Type) {
+		case "http":
+			word := strings.ToLower(strings.TrimSpace(ss.Scheme))
+			s.RawType = "http " + ss.Scheme
+			if word == "bearer" {
+				s.Type, s.Supported, s.BearerFormat = authrt.HTTPBearer, true, ss.BearerFormat
+			}
+		case "apikey":
+			s.RawType = "apiKey"
+			s.Param = ss.Name
+			switch strings.ToLower(ss.In) {
+			case "header":
+				s.In = authrt.InHeader
+			case "query":
+				s.In = authrt.InQuery
+			case "cookie":
+				s.In = authrt.InCookie
+			default:
+				b.ps.errorf(b.schemePath(name, "in"), "apiKey security scheme %q: \"in\" must be header, query or cookie, not %q", name, ss.In)
+				continue
+			}
+			if strings.TrimSpace(ss.Name) == "" {
+				b.ps.errorf(b.schemePath(name), "apiKey security scheme %q has no \"name\": the %s parameter that carries the key", name, s.In)
+				continue
+			}
+			s.Type, s.Supported = authrt.APIKey, true
+		case "oauth2":
+			s.RawType = "oauth2"
+			s.Type, s.Supported = authrt.OAuth2, true
+			s.Declared = map[string]string{}
+			if f := ss.Flows; f != nil {
+				for _, flow := range []*openapi3.OAuthFlow{f.Implicit, f.Password, f.ClientCredentials, f.AuthorizationCode} {
+					if flow == nil {
+						continue
+					}
+					for sc, desc := range flow.Scopes {
+						if _, ok := s.Declared[sc]; !ok || s.Declared[sc] == "" {
+							s.Declared[sc] = firstLine(desc)
+						}
+					}
+				}
+			}
+		case "openidconnect":
+			s.RawType = "openIdConnect"
+			s.Type, s.Supported, s.OpenIDConnectURL = authrt.OpenIDConnect, true, ss.OpenIdConnectUrl
+		case "mutualtls":
+			s.RawType = "mutualTLS"
+		default:
+			b.ps.errorf(b.schemePath(name, "type"), "security scheme %q has unknown type %q", name, ss.Type)
+			continue
+		}
+		b.schemes[name] = s
+		b.m.Schemes = append(b.m.Schemes, s)
+	}
+}
+
+// documentSecurity resolves the document-level security once, so that its
+// problems are reported once, at the document's own location.
+func (b *builder) documentSecurity() ([]alternative, bool) {
+	has := mapValue(b.doc.root, "security") != nil
+	alts, _ := b.resolve(b.doc.t.Security, []any{"security"}, nil)
+	return alts, has
+}
+
+// resolve turns requirement objects into alternatives. Unsupported schemes
+// are reported by the caller through unsupportedUses, or their
+// alternatives dropped when cfg.DropUnsupported is set; dropped counts
+// those.
+func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *operation) (alts []alternative, dropped int) {
+	for i, req := range reqs {
+		names := make([]string, 0, len(req))
+		for n := range req {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		alt := alternative{}
+		ok, unsupported := true, ""
+		for _, n := range names {
+			s := b.schemes[n]
+			if s == nil {
+				b.ps.errorf(append(append([]any{}, at...), i, n), "unknown security scheme %q%s", n, b.suggest(n))
+				ok = false
+				continue
+			}
+			if !s.Supported && unsupported == "" {
+				unsupported = n
+			}
+			scopes := append([]string(nil), req[n]...)
+			alt.Reqs = append(alt.Reqs, requirement{Scheme: s, Scopes: scopes})
+		}
+		if !ok {
+			continue
+		}
+		if unsupported != "" {
+			if b.cfg.DropUnsupported {
+				dropped++
+				continue
+			}
+			if op != nil {
+				b.unsupportedUses[unsupported]++
+			}
+		}
+		alts = append(alts, alt)
+	}
+	return alts, dropped
+}
+
+// suggest names the declared scheme whose name differs only in case, if any.
+func (b *builder) suggest(name string) string {
+	for _, s := range b.m.Schemes {
+		if strings.EqualFold(s.Name, name) {
+			return fmt.Sprintf(" (did you mean %q?)", s.Name)
+		}
+	}
+	if len(b.m.Schemes) == 0 {
+		return " (the document declares no security schemes)"
+	}
+	return ""
+}
+
+// buildOperations reads every operation, sorted by path then method.
+func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
+	paths := b.doc.t.Paths
+	if paths == nil || paths.Len() == 0 {
+		b.ps.warnf([]any{"paths"}, "the document has no paths: the generated middleware refuses every request")
+		return
+	}
+	keys := paths.Keys()
+	sort.Strings(keys)
+	seenIDs := map[string]*operation{}
+	for _, p := range keys {
+		item := paths.Value(p)
+		if item == nil {
+			continue
+		}
+		if !strings.HasPrefix(p, "/") {
+			b.ps.errorf([]any{"paths", p}, "path %q must start with '/'", p)
+			continue
+		}
+		if err := checkTemplate(p); err != "" {
+			b.ps.errorf([]any{"paths", p}, "path template %q: %s", p, err)
+			continue
+		}
+		if len(item.Servers) > 0 {
+			b.ps.warnf([]any{"paths", p, "servers"}, "path-level servers are ignored: the document's base paths apply")
+		}
+		ops := item.Operations()
+		for _, method := range sortedMethods(ops) {
+			o := ops[method]
+			at := []any{"paths", p, strings.ToLower(method)}
+			op := &operation{
+				ID: o.OperationID, Method: method, Path: p, Summary: firstLine(o.Summary),
+				Spath: specPath(at...),
+			}
+			if op.ID == "" {
+				op.ID, op.Derived = method+" "+p, true
+			}
+			if prev := seenIDs[o.OperationID]; prev != nil && o.OperationID != "" {
+				b.ps.errorf(append(at, "operationId"), "duplicate operationId %q: also used by %s", o.OperationID, prev.Spath)
+				continue
+			}
+			seenIDs[o.OperationID] = op
+			base := derivedName(method, p)
+			if !op.Derived {
+				base = o.OperationID
+			}
+			op.GoName = exported("", extString(o.Extensions, "x-authgen-name", base), "Op")
+			if o.Servers != nil && len(*o.Servers) > 0 {
+				b.ps.warnf(append(at, "servers"), "operation-level servers are ignored: the document's base paths apply")
+			}
+			var had int
+			if o.Security != nil {
+				had = len(*o.Security)
+				op.Alternatives, op.Dropped = b.resolve(*o.Security, append(at, "security"), op)
+				op.Public = len(*o.Security) == 0
+			} else {
+				op.Inherited = true
+				had = len(b.doc.t.Security)
+				op.Alternatives, op.Dropped = b.reresolve(op)
+				op.Public = len(docSecurity) == 0 && op.Dropped == 0
+				_ = docHas
+			}
+			if had > 0 && len(op.Alternatives) == 0 && op.Dropped > 0 {
+				b.ps.warnf(at, "every security alternative uses an unsupported scheme and was dropped: the operation refuses every request")
+			} else if op.Dropped > 0 {
+				b.ps.warnf(at, "dropped %d security alternative(s) that use an unsupported scheme", op.Dropped)
+			}
+			if !op.Public && onlyAnonymous(op.Alternatives) {
+				// [{}]: anyone may call; nothing is verified.
+			}
+			for _, a := range op.Alternatives {
+				for _, r := range a.Reqs {
+					r.Scheme.Uses++
+				}
+			}
+			b.m.Operations = append(b.m.Operations, op)
+		}
+	}
+}
+
+// reresolve applies the document's security to an operation that inherits
+// it. Problems with it were reported once, at the document level; here only
+// unsupported uses are counted.
+func (b *builder) reresolve(op *operation) ([]alternative, int) {
+	saved := b.ps.list
+	alts, dropped := b.resolve(b.doc.t.Security, []any{"security"}, op)
+	b.ps.list = saved
+	return alts, dropped
+}
+
+func onlyAnonymous(alts []alternative) bool {
+	for _, a := range alts {
+		if len(a.Reqs) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// reportUnsupported reports each unsupported scheme that operations use,
+// once, at its definition.
+func (b *builder) reportUnsupported() {
+	for _, s := range b.m.Schemes {
+		if n := b.unsupportedUses[s.Name]; n > 0 {
+			b.ps.errorf(b.schemePath(s.Name), "security scheme %q (%s) is not supported by authgen; %d operation(s) use it. "+
+				"Use --drop-unsupported to drop the security alternatives that use it (a scheme is never dropped from an AND)", s.Name, s.RawType, n)
+		}
+	}
+}
+
+// buildScopes collects declared and used scopes, sorted by name.
+func (b *builder) buildScopes() {
+	byName := map[string]*scope{}
+	get := func(name string) *scope {
+		sc := byName[name]
+		if sc == nil {
+			sc = &scope{Name: name}
+			byName[name] = sc
+		}
+		return sc
+	}
+	for _, s := range b.m.Schemes {
+		for _, name := range sortedKeys(s.Declared) {
+			sc := get(name)
+			sc.DeclaredBy = append(sc.DeclaredBy, s.Name)
+			if sc.Description == "" {
+				sc.Description = s.Declared[name]
+			}
+		}
+	}
+	for _, op := range b.m.Operations {
+		for _, a := range op.Alternatives {
+			for _, r := range a.Reqs {
+				for _, name := range r.Scopes {
+					sc := get(name)
+					if n := len(sc.UsedBy); n == 0 || sc.UsedBy[n-1] != op.ID {
+						sc.UsedBy = append(sc.UsedBy, op.ID)
+					}
+				}
+			}
+		}
+	}
+	taken := map[string]bool{}
+	for _, name := range sortedKeys(byName) {
+		sc := byName[name]
+		sc.GoName = exported("Scope", name, "Scope")
+		if sc.GoName == "Scope" {
+			sc.GoName = "ScopeEmpty"
+		}
+		base := sc.GoName
+		for i := 2; taken[sc.GoName]; i++ {
+			sc.GoName = fmt.Sprintf("%s%d", base, i)
+		}
+		taken[sc.GoName] = true
+		b.m.Scopes = append(b.m.Scopes, sc)
+	}
+}
+
+// buildBasePaths reads the servers' base paths. "" stands for a server at
+// the root.
+func (b *builder) buildBasePaths() {
+	seen := map[string]bool{}
+	for i, srv := range b.doc.t.Servers {
+		bp, err := srv.BasePath()
+		if err != nil {
+			b.ps.warnf([]any{"servers", i, "url"}, "cannot read the base path of server %q: %v", srv.URL, err)
+			continue
+		}
+		bp = strings.TrimRight(bp, "/")
+		if !seen[bp] {
+			seen[bp] = true
+			b.m.BasePaths = append(b.m.BasePaths, bp)
+		}
+	}
+	if len(b.m.BasePaths) == 1 && b.m.BasePaths[0] == "" {
+		b.m.BasePaths = nil
+	}
+	sort.Strings(b.m.BasePaths)
+}
+
+// checkNames makes sure generated identifiers are distinct.
+func (b *builder) checkNames() {
+	reserved := map[string]string{"Options": "a field of Config"}
+	seen := map[string]*scheme{}
+	for _, s := range b.m.Schemes {
+		if why, ok := reserved[s.GoName]; ok {
+			b.ps.errorf(b.schemePath(s.Name), "security scheme %q would be named %s, which is %s; rename it with x-authgen-name", s.Name, s.GoName, why)
+		}
+		if prev := seen[s.GoName]; prev != nil {
+			b.ps.errorf(b.schemePath(s.Name), "security schemes %q and %q both become the Go name %s; rename one with x-authgen-name", prev.Name, s.Name, s.GoName)
+		}
+		seen[s.GoName] = s
+	}
+	methods := map[string]string{"Middleware": "a method of Auth", "Guard": "a method of Auth", "Authorize": "a method of Auth"}
+	seenOps := map[string]*operation{}
+	for _, op := range b.m.Operations {
+		if why, ok := methods[op.GoName]; ok {
+			b.ps.errorf(specPathElems(op), "operation %q would be named %s, which is %s; rename it with x-authgen-name", op.ID, op.GoName, why)
+		}
+		if prev := seenOps[op.GoName]; prev != nil {
+			b.ps.errorf(specPathElems(op), "operations %q (%s) and %q both become the Go name %s; rename one with x-authgen-name", prev.ID, prev.Spath, op.ID, op.GoName)
+		}
+		seenOps[op.GoName] = op
+	}
+}
+
+// buildRoutes compiles the route tree; two operations that the same request
+// would match (same method, templates equal but for parameter names or a
+// trailing slash) are an error.
+func (b *builder) buildRoutes() {
+	routes, conflicts := buildRoutes(b.m.Operations)
+	for _, c := range conflicts {
+		first, second := b.m.Operations[c.first], b.m.Operations[c.second]
+		b.ps.errorf(specPathElems(second), "%s %s matches the same requests as %s %s (%s): paths differ only in parameter names or a trailing slash",
+			second.Method, second.Path, first.Method, first.Path, first.Spath)
+	}
+	b.m.Routes = routes
+}
+
+func specPathElems(op *operation) []any {
+	return []any{"paths", op.Path, strings.ToLower(op.Method)}
+}
+
+// checkTemplate reports a malformed path template: unbalanced or nested
+// braces, or an empty parameter name.
+func checkTemplate(p string) string {
+	depth := 0
+	start := 0
+	for i, c := range p {
+		switch c {
+		case '{':
+			if depth > 0 {
+				return "nested '{'"
+			}
+			depth, start = 1, i
+		case '}':
+			if depth == 0 {
+				return "'}' without '{'"
+			}
+			if i == start+1 {
+				return "empty parameter name"
+			}
+			depth = 0
+		case '/':
+			if depth > 0 {
+				return "parameter spans a '/'"
+			}
+		}
+	}
+	if depth > 0 {
+		return "'{' without '}'"
+	}
+	return ""
+}
+
+func sortedMethods(ops map[string]*openapi3.Operation) []string {
+	rank := map[string]int{}
+	for i, m := range methodOrder {
+		rank[m] = i
+	}
+	out := make([]string, 0, len(ops))
+	for m := range ops {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, iok := rank[out[i]]
+		rj, jok := rank[out[j]]
+		switch {
+		case iok && jok:
+			return ri < rj
+		case iok != jok:
+			return iok
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// extString returns a string extension value, or def.
+func extString(ext map[string]any, key, def string) string {
+	if v, ok := ext[key].(string); ok && strings.TrimSpace(v) != "" {
+		return v
+	}
+	return def
+}
+
+// firstLine returns the first line of a description, trimmed, for comments.
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	if len(s) > 120 {
+		s = strings.TrimSpace(s[:117]) + "..."
+	}
+	return s
+}

@@ -1,0 +1,88 @@
+package generator
+
+import "github.com/authgen/authgen/runtime/authrt"
+
+// The model sits between loading (kin-openapi) and emitting (jennifer): plain
+// structs, each item carrying the spec path it came from, so that any stage
+// can report a problem with its location.
+
+// model is the security-relevant content of one OpenAPI document.
+type model struct {
+	// File is the spec's file name (no directory), for headers and errors.
+	File    string
+	Title   string
+	Version string // the document's openapi or swagger version
+	Schemes []*scheme
+	// Scopes are every scope declared by a scheme or used by a requirement,
+	// sorted by name.
+	Scopes     []*scope
+	Operations []*operation
+	// BasePaths are the path parts of the servers' URLs, sorted.
+	BasePaths []string
+	// Routes is the compiled route tree, root first.
+	Routes []*rnode
+}
+
+// scheme is a security scheme from components.securitySchemes (or
+// securityDefinitions in Swagger 2.0).
+type scheme struct {
+	Name   string
+	GoName string
+	Type   authrt.SchemeType
+	// RawType describes the scheme as the spec does ("http basic"), for
+	// messages about unsupported schemes.
+	RawType     string
+	Supported   bool
+	In          authrt.In
+	Param       string
+	Description string
+	// BearerFormat is the http bearer scheme's bearerFormat hint.
+	BearerFormat string
+	// OpenIDConnectURL is the openIdConnect discovery URL.
+	OpenIDConnectURL string
+	// Declared scopes (oauth2 flows), by name.
+	Declared map[string]string
+	// Uses counts the operations whose requirements name the scheme.
+	Uses int
+	Path string
+}
+
+// scope is one scope name with where it was declared and used.
+type scope struct {
+	Name        string
+	GoName      string
+	Description string
+	// DeclaredBy lists the schemes declaring it; UsedBy the operations
+	// requiring it.
+	DeclaredBy []string
+	UsedBy     []string
+}
+
+// operation is one operation with its effective security.
+type operation struct {
+	ID      string // operationId, or derived from method and path
+	Derived bool   // ID was derived, not given
+	GoName  string
+	Method  string // upper case
+	Path    string // path template as in the spec
+	Summary string
+	// Public is true for security: [] (or only empty alternatives).
+	Public bool
+	// Inherited is true when the document's default security applies.
+	Inherited    bool
+	Alternatives []alternative
+	// Dropped counts alternatives removed by DropUnsupported.
+	Dropped int
+	Spath   string // spec path of the operation: paths./x.get
+}
+
+// alternative is one security requirement object: all of Reqs (AND).
+type alternative struct {
+	Reqs []requirement
+}
+
+// requirement is one scheme of an alternative with its scopes.
+type requirement struct {
+	Scheme *scheme
+	Scopes []string
+}

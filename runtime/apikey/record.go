@@ -1,0 +1,69 @@
+package apikey
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Record is what a Store keeps about one API key: its hash, never the key.
+// It serialises to JSON (the Hash as "sha256:<hex>", zero times left out), so
+// that file and remote stores can hold the same records.
+//
+// A Record handed to a Store belongs to the store; one returned by a Store
+// must not be modified.
+type Record struct {
+	// ID names the key in logs, errors and Identity.KeyID. Required, unique
+	// within a store. It must not be derived from the key.
+	ID string `json:"id"`
+	// Name is the key's owner, used as Identity.Subject; ID when empty.
+	Name string `json:"name,omitempty"`
+	// Hash is the key's hash, made by the Hasher the Verifier uses.
+	Hash Hash `json:"hash"`
+	// Scopes are the scopes the key grants.
+	Scopes []string `json:"scopes,omitempty"`
+	// CreatedAt is when the key was issued; informational.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// NotBefore, when set, is the first instant at which the key is valid.
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// ExpiresAt, when set, is the instant from which the key is no longer
+	// valid.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Revoked marks a key that must be refused.
+	Revoked bool `json:"revoked,omitempty"`
+	// Metadata is handed to the handler as Identity.Claims. Use the value
+	// types encoding/json produces (string, float64, bool, []any,
+	// map[string]any) so that records look the same from every store.
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// validate reports why r cannot be stored, or nil.
+func (r *Record) validate() error {
+	switch {
+	case r.ID == "":
+		return recordError(ErrInvalidRecord, r.ID, "empty ID")
+	case r.Hash.IsZero():
+		return recordError(ErrInvalidRecord, r.ID, "zero hash")
+	case !r.NotBefore.IsZero() && !r.ExpiresAt.IsZero() && !r.ExpiresAt.After(r.NotBefore):
+		return recordError(ErrInvalidRecord, r.ID, "expires at %s, not after not-before %s",
+			r.ExpiresAt.Format(time.RFC3339), r.NotBefore.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// clone returns a copy of r that shares no slice or map with it (nested
+// metadata values are shared).
+func (r *Record) clone() *Record {
+	c := *r
+	c.Scopes = cloneScopes(r.Scopes)
+	c.Metadata = maps.Clone(r.Metadata)
+	return &c
+}
+
+// cloneScopes copies scopes, keeping nil as nil.
+func cloneScopes(scopes []string) []string {
+	if len(scopes) == 0 {
+		return nil
+	}
+	return slices.Clone(scopes)
+}

@@ -1,0 +1,119 @@
+package authrt
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// found says whether a place in the request holds a credential.
+type found uint8
+
+const (
+	absent    found = iota // nothing there
+	present                // one value
+	malformed              // duplicated, or unusable
+)
+
+// readPlace returns the raw value at p: the header, query parameter or
+// cookie. It never allocates for headers; query and cookie values are only
+// unescaped or copied when present.
+func readPlace(r *http.Request, p place) (string, found) {
+	switch p.in {
+	case InHeader:
+		vs := r.Header[p.name]
+		switch len(vs) {
+		case 0:
+			return "", absent
+		case 1:
+			v := strings.TrimSpace(vs[0])
+			if v == "" {
+				return "", absent
+			}
+			return v, present
+		}
+		return "", malformed
+	case InQuery:
+		return queryValue(r.URL.RawQuery, p.name)
+	case InCookie:
+		return cookieValue(r.Header["Cookie"], p.name)
+	}
+	return "", absent
+}
+
+// bearerToken takes the token out of an Authorization header value. The
+// auth-scheme word is case-insensitive (RFC 7235); anything but "Bearer"
+// means the header holds no bearer credential.
+func bearerToken(v string) (string, found) {
+	word, token, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(word, "Bearer") {
+		return "", absent
+	}
+	token = strings.TrimLeft(token, " ")
+	if token == "" || strings.ContainsAny(token, " \t,") {
+		return "", malformed
+	}
+	return token, present
+}
+
+// queryValue finds name in a raw query string. A name given twice is
+// malformed: two keys on one request are never resolved by picking one.
+func queryValue(raw, name string) (string, found) {
+	var val string
+	res := absent
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != name {
+			if !strings.ContainsAny(k, "%+") {
+				continue
+			}
+			uk, err := url.QueryUnescape(k)
+			if err != nil || uk != name {
+				continue
+			}
+		}
+		if res != absent {
+			return "", malformed
+		}
+		uv, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", malformed
+		}
+		val, res = uv, present
+	}
+	if res == present && val == "" {
+		return "", absent
+	}
+	return val, res
+}
+
+// cookieValue finds the cookie name in the Cookie headers. A cookie sent
+// twice is malformed.
+func cookieValue(headers []string, name string) (string, found) {
+	var val string
+	res := absent
+	for _, h := range headers {
+		for h != "" {
+			var part string
+			part, h, _ = strings.Cut(h, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || k != name {
+				continue
+			}
+			if res != absent {
+				return "", malformed
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			val, res = v, present
+		}
+	}
+	if res == present && val == "" {
+		return "", absent
+	}
+	return val, res
+}

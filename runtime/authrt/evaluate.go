@@ -1,0 +1,292 @@
+package authrt
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// compiledOp is an Operation prepared for evaluation: the schemes it
+// mentions, grouped by the place their credential travels, and its
+// alternatives in terms of those schemes.
+type compiledOp struct {
+	id OperationID
+	// public: no alternatives at all; nothing is checked.
+	public bool
+	// anonymous: an empty alternative exists; it admits the request when no
+	// other alternative does.
+	anonymous bool
+	// schemes are the indices (into Spec.Schemes) of the schemes mentioned,
+	// in order of first mention; "local" indices below point into it.
+	schemes []int
+	names   []string
+	places  []opPlace
+	alts    []opAlt
+	// challenges401 are the WWW-Authenticate values for a missing
+	// credential, one per place.
+	challenges401 []string
+	realm         string
+	kinds         []SchemeType
+}
+
+type opPlace struct {
+	p       place
+	members []int // local scheme indices reading this place
+	// bearer: the place is the Authorization header read by bearer schemes.
+	bearer bool
+}
+
+type opAlt struct {
+	reqs    []opReq
+	schemes []string // scheme names, for the principal
+}
+
+type opReq struct {
+	local  int
+	scopes []Scope
+}
+
+func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
+	o := &spec.Operations[i]
+	c := compiledOp{id: o.ID, realm: realm, public: o.Public}
+	if o.Public && len(o.Security) > 0 {
+		return c, fmt.Errorf("%w: operation %q is public but lists security requirements", ErrConfig, o.ID)
+	}
+	local := map[int]int{}
+	for ai, alt := range o.Security {
+		if len(alt) == 0 {
+			c.anonymous = true
+			continue
+		}
+		var a opAlt
+		for _, req := range alt {
+			if req.Scheme < 0 || req.Scheme >= len(spec.Schemes) {
+				return c, fmt.Errorf("%w: operation %q alternative %d names missing scheme %d", ErrConfig, o.ID, ai, req.Scheme)
+			}
+			l, ok := local[req.Scheme]
+			if !ok {
+				l = len(c.schemes)
+				local[req.Scheme] = l
+				c.schemes = append(c.schemes, req.Scheme)
+				c.names = append(c.names, spec.Schemes[req.Scheme].Name)
+				c.kinds = append(c.kinds, spec.Schemes[req.Scheme].Type)
+			}
+			a.reqs = append(a.reqs, opReq{local: l, scopes: req.Scopes})
+			a.schemes = append(a.schemes, spec.Schemes[req.Scheme].Name)
+		}
+		c.alts = append(c.alts, a)
+	}
+	if len(c.alts) == 0 && c.anonymous {
+		// Only empty alternatives: anyone may call; nothing to verify.
+		c.public = true
+	}
+	for l, si := range c.schemes {
+		s := &spec.Schemes[si]
+		if s.Type == APIKey && (s.In < InHeader || s.In > InCookie || s.Param == "") {
+			return c, fmt.Errorf("%w: apiKey scheme %q has no location", ErrConfig, s.Name)
+		}
+		p := s.place()
+		found := false
+		for k := range c.places {
+			if c.places[k].p == p {
+				c.places[k].members = append(c.places[k].members, l)
+				c.places[k].bearer = c.places[k].bearer || s.Type.bearer()
+				found = true
+			}
+		}
+		if !found {
+			c.places = append(c.places, opPlace{p: p, members: []int{l}, bearer: s.Type.bearer()})
+		}
+	}
+	for k := range c.places {
+		c.challenges401 = append(c.challenges401, c.challengeFor(k))
+	}
+	return c, nil
+}
+
+// challengeFor returns the WWW-Authenticate value for place k with no error
+// code: "Bearer realm=..." for bearer schemes, an "APIKey" challenge that
+// says where the key goes for the others.
+func (c *compiledOp) challengeFor(k int, params ...string) string {
+	pl := &c.places[k]
+	if pl.bearer {
+		return challenge("Bearer", append([]string{"realm", c.realm}, params...)...)
+	}
+	return challenge("APIKey", append([]string{"realm", c.realm, "in", pl.p.in.String(), "name", pl.p.name}, params...)...)
+}
+
+const stackSchemes = 8
+
+// evaluate applies the contract's evaluation rules to r.
+func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
+	if c.public {
+		return nil, nil
+	}
+	var buf [stackSchemes]*Identity
+	ids := buf[:0]
+	if len(c.schemes) > stackSchemes {
+		ids = make([]*Identity, len(c.schemes))
+	} else {
+		ids = buf[:len(c.schemes)]
+	}
+	ctx := r.Context()
+	for k := range c.places {
+		pl := &c.places[k]
+		raw, f := readPlace(r, pl.p)
+		if f == absent {
+			continue
+		}
+		if f == malformed {
+			return nil, c.invalid(g, k, CodeInvalidRequest, "the credential is sent more than once or is malformed", nil)
+		}
+		presented, ok := false, false
+		var reject, failure error
+		code := CodeInvalidToken
+		for _, l := range pl.members {
+			cred := raw
+			if c.kinds[l].bearer() {
+				var bf found
+				if cred, bf = bearerToken(raw); bf == absent {
+					continue
+				} else if bf == malformed {
+					presented = true
+					if reject == nil {
+						reject, code = Reject("the Authorization header is malformed"), CodeInvalidRequest
+					}
+					continue
+				}
+			}
+			presented = true
+			id, err := g.verifiers[c.schemes[l]].Verify(ctx, cred)
+			switch {
+			case err == nil && id != nil:
+				ids[l], ok = id, true
+			case err == nil:
+				failure = fmt.Errorf("verifier for scheme %q returned no identity and no error", c.names[l])
+			case errors.Is(err, ErrInvalidCredential):
+				if reject == nil || code == CodeInvalidRequest {
+					reject, code = err, CodeInvalidToken
+				}
+			default:
+				failure = fmt.Errorf("scheme %q: %w", c.names[l], err)
+			}
+		}
+		switch {
+		case !presented || ok:
+			// The credential belongs to the scheme that accepted it.
+		case failure != nil:
+			d := &Denial{Status: http.StatusServiceUnavailable, Operation: c.id, Detail: "authentication is temporarily unavailable", Cause: failure, RetryAfter: 1}
+			if errors.Is(failure, ErrUnavailable) {
+				d.RetryAfter = 5
+			}
+			return nil, d
+		default:
+			return nil, c.invalid(g, k, code, PublicReason(reject), reject)
+		}
+	}
+
+	lacking := -1
+	for ai := range c.alts {
+		a := &c.alts[ai]
+		all, scoped := true, true
+		for _, req := range a.reqs {
+			id := ids[req.local]
+			if id == nil {
+				all = false
+				break
+			}
+			if scoped && !hasScopes(id, req.scopes) {
+				scoped = false
+			}
+		}
+		if all && scoped {
+			winners := make([]*Identity, len(a.reqs))
+			for i, req := range a.reqs {
+				winners[i] = ids[req.local]
+			}
+			return newPrincipal(c.id, a.schemes, winners), nil
+		}
+		if all && lacking < 0 {
+			lacking = ai
+		}
+	}
+	if c.anonymous {
+		// Anonymous access; a credential that verified is still reported.
+		var names []string
+		var verified []*Identity
+		for l, id := range ids {
+			if id != nil {
+				names = append(names, c.names[l])
+				verified = append(verified, id)
+			}
+		}
+		if len(verified) == 0 {
+			return nil, nil
+		}
+		return newPrincipal(c.id, names, verified), nil
+	}
+	if lacking >= 0 {
+		return nil, c.insufficientScope(&c.alts[lacking])
+	}
+	return nil, &Denial{
+		Status:     http.StatusUnauthorized,
+		Operation:  c.id,
+		Detail:     "authentication is required",
+		Challenges: c.challenges401,
+	}
+}
+
+func hasScopes(id *Identity, scopes []Scope) bool {
+	for _, s := range scopes {
+		if !id.HasScope(string(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// invalid is the 401 for a credential that was presented at place k and
+// that no scheme reading it accepted. The other places keep their plain
+// challenges.
+func (c *compiledOp) invalid(g *Guard, k int, code, reason string, cause error) *Denial {
+	ch := make([]string, len(c.challenges401))
+	copy(ch, c.challenges401)
+	ch[k] = c.challengeFor(k, "error", code, "error_description", reason)
+	return &Denial{
+		Status:     http.StatusUnauthorized,
+		Operation:  c.id,
+		Code:       code,
+		Detail:     reason,
+		Challenges: ch,
+		Cause:      cause,
+	}
+}
+
+// insufficientScope is the 403 for alternative a, which had every credential
+// but not every scope. The scopes listed are all those a requires; bearer
+// places get an RFC 6750 insufficient_scope challenge.
+func (c *compiledOp) insufficientScope(a *opAlt) *Denial {
+	var scopes []Scope
+	var bearerScopes []string
+	for _, req := range a.reqs {
+		scopes = append(scopes, req.scopes...)
+		if c.kinds[req.local].bearer() {
+			for _, s := range req.scopes {
+				bearerScopes = append(bearerScopes, string(s))
+			}
+		}
+	}
+	d := &Denial{
+		Status:    http.StatusForbidden,
+		Operation: c.id,
+		Code:      CodeInsufficientScope,
+		Detail:    "the credential does not grant the scopes this operation requires",
+		Scopes:    scopes,
+	}
+	if len(bearerScopes) > 0 {
+		d.Challenges = []string{challenge("Bearer", "realm", c.realm, "error", CodeInsufficientScope,
+			"error_description", "the token lacks a required scope", "scope", strings.Join(bearerScopes, " "))}
+	}
+	return d
+}

@@ -1,0 +1,195 @@
+package authrt
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// Options tune a Guard. The zero value is the secure default.
+type Options struct {
+	// AllowUnlisted lets requests that match no operation of the document
+	// through, unauthenticated. By default they are refused with 404: an
+	// auth layer that does not know a route cannot protect it.
+	AllowUnlisted bool
+	// BasePaths replaces the base paths taken from the document's servers
+	// ("/v1"), for a deployment mounted elsewhere. Use []string{"/"} for
+	// none.
+	BasePaths []string
+	// Realm is the realm of the WWW-Authenticate challenges; the document's
+	// title by default.
+	Realm string
+	// ErrorWriter renders refused requests; WriteProblem by default.
+	ErrorWriter func(w http.ResponseWriter, r *http.Request, d *Denial)
+}
+
+// Guard enforces a Spec's security on HTTP requests. It is built once, at
+// startup, by the generated New function, and is safe for concurrent use.
+type Guard struct {
+	spec      *Spec
+	verifiers []Verifier
+	ops       []compiledOp
+	basePaths []string
+	allowAll  bool
+	errorW    func(http.ResponseWriter, *http.Request, *Denial)
+}
+
+// ErrConfig is wrapped by every error NewGuard returns.
+var ErrConfig = errors.New("authrt: invalid configuration")
+
+// NewGuard checks spec and verifiers (one per spec.Schemes entry, nil for a
+// scheme no operation uses) and compiles the per-operation policies. It
+// fails, naming every problem, when a scheme that an operation uses has no
+// verifier: misconfiguration is found at startup, not on the first request.
+func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("%w: nil spec", ErrConfig)
+	}
+	if len(verifiers) != len(spec.Schemes) {
+		return nil, fmt.Errorf("%w: %d verifiers for %d security schemes", ErrConfig, len(verifiers), len(spec.Schemes))
+	}
+	g := &Guard{spec: spec, verifiers: verifiers, allowAll: opts.AllowUnlisted, errorW: opts.ErrorWriter}
+	if g.errorW == nil {
+		g.errorW = WriteProblem
+	}
+	realm := opts.Realm
+	if realm == "" {
+		realm = spec.Title
+	}
+	if realm == "" {
+		realm = "api"
+	}
+	var errs []error
+	used := make([]bool, len(spec.Schemes))
+	for i := range spec.Operations {
+		op, err := compileOp(spec, i, realm)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, s := range op.schemes {
+			used[s] = true
+		}
+		g.ops = append(g.ops, op)
+	}
+	for i, s := range spec.Schemes {
+		if used[i] && isNil(verifiers[i]) {
+			errs = append(errs, fmt.Errorf("%w: security scheme %q (%s) is used but has no verifier", ErrConfig, s.Name, s.Type))
+		}
+	}
+	if err := checkRoutes(spec); err != nil {
+		errs = append(errs, err)
+	}
+	bases := opts.BasePaths
+	if bases == nil {
+		bases = spec.BasePaths
+	}
+	for _, b := range bases {
+		b = strings.TrimRight(b, "/")
+		if b != "" && (b[0] != '/' || strings.Contains(b, "//")) {
+			errs = append(errs, fmt.Errorf("%w: base path %q must start with a single '/'", ErrConfig, b))
+		}
+		// "" (a server at the root) stays: it matches paths as they are.
+		g.basePaths = append(g.basePaths, b)
+	}
+	// Longest first, so "/v1/admin" is tried before "/v1".
+	sort.Slice(g.basePaths, func(i, j int) bool { return len(g.basePaths[i]) > len(g.basePaths[j]) })
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return g, nil
+}
+
+func isNil(v Verifier) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Func, reflect.Map, reflect.Interface, reflect.Slice, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// checkRoutes makes sure the generated route tree only points at nodes and
+// operations that exist, so matching can never index out of range.
+func checkRoutes(spec *Spec) error {
+	for i, n := range spec.Routes {
+		for _, e := range n.Static {
+			if e.Node <= 0 || e.Node >= len(spec.Routes) {
+				return fmt.Errorf("%w: route node %d: edge %q to missing node %d", ErrConfig, i, e.Segment, e.Node)
+			}
+		}
+		for _, p := range n.Params {
+			if p.Node <= 0 || p.Node >= len(spec.Routes) || len(p.Literals) < 2 {
+				return fmt.Errorf("%w: route node %d: bad parameter edge", ErrConfig, i)
+			}
+		}
+		for _, m := range n.Methods {
+			if m.Operation < 0 || m.Operation >= len(spec.Operations) {
+				return fmt.Errorf("%w: route node %d: %s to missing operation %d", ErrConfig, i, m.Method, m.Operation)
+			}
+		}
+	}
+	return nil
+}
+
+// Middleware returns a handler that routes each request to its operation,
+// enforces that operation's security, and calls next with the principal in
+// the request context. Requests that match no operation are refused (404)
+// unless Options.AllowUnlisted is set; paths that are not in canonical form
+// (double slashes, dot segments, encoded slashes) are refused with 400.
+func (g *Guard) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, res, allow := g.route(r)
+		switch res {
+		case routed:
+			g.serve(&g.ops[op], w, r, next)
+		case passThrough:
+			next.ServeHTTP(w, r)
+		case badPath:
+			g.errorW(w, r, &Denial{Status: http.StatusBadRequest, Detail: "the request path is not in canonical form"})
+		case notListed:
+			g.errorW(w, r, &Denial{Status: http.StatusNotFound, Detail: "no operation of this API matches the request path"})
+		case methodNotListed:
+			g.errorW(w, r, &Denial{Status: http.StatusMethodNotAllowed, Detail: "the operation does not accept this method", Allow: allow})
+		}
+	})
+}
+
+// Operation returns a handler that enforces the security of the operation at
+// index op of the Spec (generated code passes its own constants) and calls
+// next. It is for applications that route requests themselves. It panics if
+// op is out of range, which generated code never does.
+func (g *Guard) Operation(op int, next http.Handler) http.Handler {
+	c := &g.ops[op]
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.serve(c, w, r, next)
+	})
+}
+
+// Authorize evaluates the security of operation op for r, without writing a
+// response: it returns the principal (nil for public and anonymous access)
+// or the denial. It is the building block of Middleware and Operation.
+func (g *Guard) Authorize(op int, r *http.Request) (*Principal, *Denial) {
+	if op < 0 || op >= len(g.ops) {
+		return nil, &Denial{Status: http.StatusNotFound, Detail: "no such operation"}
+	}
+	return g.ops[op].evaluate(g, r)
+}
+
+func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	p, d := op.evaluate(g, r)
+	if d != nil {
+		g.errorW(w, r, d)
+		return
+	}
+	if p != nil {
+		r = r.WithContext(WithPrincipal(r.Context(), p))
+	}
+	next.ServeHTTP(w, r)
+}

@@ -1,0 +1,334 @@
+package authrt
+
+import (
+	"net/http"
+	"strings"
+)
+
+// RouteNode is one node of the route tree that authgen compiles from the
+// document's path templates at generation time. The tree is matched one
+// path segment at a time, with no regular expressions and no allocation.
+type RouteNode struct {
+	// Static lists the child nodes reached by a literal segment, sorted by
+	// Segment.
+	Static []RouteEdge
+	// Params lists the child nodes reached by a segment holding path
+	// parameters, most specific first.
+	Params []RouteParam
+	// Methods lists the operations whose path template ends at this node,
+	// sorted by Method.
+	Methods []RouteMethod
+}
+
+// RouteEdge is a literal path segment leading to Node.
+type RouteEdge struct {
+	Segment string
+	Node    int
+}
+
+// RouteParam is a path segment with parameters leading to Node. Literals are
+// the fixed parts around the parameters: "{id}" is ["", ""], "{name}.json" is
+// ["", ".json"], "v{major}.{minor}" is ["v", ".", ""]. Each parameter must
+// match at least one character.
+type RouteParam struct {
+	Literals []string
+	Node     int
+}
+
+// RouteMethod maps an HTTP method at a node to an operation index.
+type RouteMethod struct {
+	Method    string
+	Operation int
+}
+
+// routeResult says how a request path matched the tree.
+type routeResult uint8
+
+const (
+	routeNone            routeResult = iota // no template matches the path
+	routeFound                              // a template and method match
+	routeMethodNotListed                    // a template matches, the method does not
+)
+
+// match finds the operation for method and path (base path already removed,
+// no trailing slash except for "/"). Literal segments are preferred over
+// parameters at every level; a literal branch that matches the path but not
+// the method gives way to a parameter branch that matches both, as
+// net/http's ServeMux does. fold makes literal comparisons case-insensitive.
+func (n *Spec) match(method, path string, fold bool) (op int, res routeResult) {
+	if len(n.Routes) == 0 {
+		return -1, routeNone
+	}
+	return n.matchNode(0, method, path, fold)
+}
+
+func (n *Spec) matchNode(node int, method, path string, fold bool) (int, routeResult) {
+	rn := &n.Routes[node]
+	if path == "" || path == "/" {
+		if len(rn.Methods) == 0 {
+			return -1, routeNone
+		}
+		for _, m := range rn.Methods {
+			if m.Method == method || fold && strings.EqualFold(m.Method, method) {
+				return m.Operation, routeFound
+			}
+		}
+		return rn.Methods[0].Operation, routeMethodNotListed
+	}
+	// path starts with '/'.
+	seg, rest := path[1:], ""
+	if i := strings.IndexByte(seg, '/'); i >= 0 {
+		seg, rest = seg[:i], seg[i:]
+	}
+	best, bestRes := -1, routeNone
+	try := func(child int) bool {
+		op, res := n.matchNode(child, method, rest, fold)
+		if res == routeFound {
+			best, bestRes = op, res
+			return true
+		}
+		if res == routeMethodNotListed && bestRes == routeNone {
+			best, bestRes = op, res
+		}
+		return false
+	}
+	if child, ok := staticChild(rn.Static, seg); ok && try(child) {
+		return best, bestRes
+	}
+	if fold {
+		// Several literals may fold to the same segment; try the others.
+		for _, e := range rn.Static {
+			if e.Segment != seg && strings.EqualFold(e.Segment, seg) && try(e.Node) {
+				return best, bestRes
+			}
+		}
+	}
+	if seg != "" {
+		for i := range rn.Params {
+			if matchParam(rn.Params[i].Literals, seg, fold) && try(rn.Params[i].Node) {
+				return best, bestRes
+			}
+		}
+	}
+	return best, bestRes
+}
+
+// staticChild finds seg among edges, sorted by Segment, by binary search.
+func staticChild(edges []RouteEdge, seg string) (int, bool) {
+	lo, hi := 0, len(edges)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if edges[mid].Segment < seg {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(edges) && edges[lo].Segment == seg {
+		return edges[lo].Node, true
+	}
+	return 0, false
+}
+
+// matchParam reports whether seg fits the literals of a parameter segment,
+// each parameter taking at least one character. Literals in between are
+// matched at their first occurrence.
+func matchParam(lits []string, seg string, fold bool) bool {
+	if len(lits) < 2 {
+		return false
+	}
+	first, last := lits[0], lits[len(lits)-1]
+	if len(seg) < len(first)+len(last)+len(lits)-1 ||
+		!hasPrefix(seg, first, fold) || !hasSuffix(seg, last, fold) {
+		return false
+	}
+	mid := seg[len(first) : len(seg)-len(last)]
+	for _, lit := range lits[1 : len(lits)-1] {
+		// The parameter before lit takes at least one character.
+		if len(mid) < 1 {
+			return false
+		}
+		i := index(mid[1:], lit, fold)
+		if i < 0 {
+			return false
+		}
+		mid = mid[1+i+len(lit):]
+	}
+	return len(mid) >= 1
+}
+
+func hasPrefix(s, p string, fold bool) bool {
+	if fold {
+		return len(s) >= len(p) && strings.EqualFold(s[:len(p)], p)
+	}
+	return strings.HasPrefix(s, p)
+}
+
+func hasSuffix(s, p string, fold bool) bool {
+	if fold {
+		return len(s) >= len(p) && strings.EqualFold(s[len(s)-len(p):], p)
+	}
+	return strings.HasSuffix(s, p)
+}
+
+func index(s, sub string, fold bool) int {
+	if !fold {
+		return strings.Index(s, sub)
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// routing is what the middleware does with a request before authentication.
+type routing uint8
+
+const (
+	routed          routing = iota // enforce the operation's security
+	passThrough                    // CORS preflight, or unlisted and allowed
+	badPath                        // not in canonical form: 400
+	notListed                      // no operation: 404
+	methodNotListed                // path listed, method not: 405
+)
+
+// route finds the operation a request targets. Paths are matched as the
+// application's router will see them, and anything that could be read two
+// ways is refused, so that no spelling of a path reaches a handler without
+// its operation's checks.
+func (g *Guard) route(r *http.Request) (op int, res routing, allow []string) {
+	path := r.URL.Path
+	if !canonicalPath(path) || (r.URL.RawPath != "" && hasEncodedSlash(r.URL.RawPath)) {
+		return -1, badPath, nil
+	}
+	if len(path) > 1 && path[len(path)-1] == '/' {
+		path = path[:len(path)-1]
+	}
+	rel, ok := g.stripBase(path, false)
+	method := r.Method
+	if method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+		// A CORS preflight never carries credentials; the application's
+		// CORS handler answers it. Only listed paths get through.
+		if ok {
+			if _, m := g.spec.match(method, rel, false); m != routeNone {
+				return -1, passThrough, nil
+			}
+		}
+		if g.allowAll {
+			return -1, passThrough, nil
+		}
+		return -1, notListed, nil
+	}
+	m := routeNone
+	if ok {
+		op, m = g.matchMethod(method, rel, false)
+	}
+	switch {
+	case m == routeFound:
+		return op, routed, nil
+	case !g.allowAll && m == routeMethodNotListed:
+		return -1, methodNotListed, g.allowed(rel)
+	case !g.allowAll:
+		return -1, notListed, nil
+	}
+	// Unlisted requests may pass, but not one that a lenient router
+	// (case-insensitive, or mounted without the base path) would hand to a
+	// listed operation's handler: those get that operation's checks.
+	if ok {
+		if op, m = g.matchMethod(method, rel, true); m == routeFound {
+			return op, routed, nil
+		}
+	}
+	if rel, ok = g.stripBase(path, true); ok {
+		if op, m = g.matchMethod(method, rel, true); m == routeFound {
+			return op, routed, nil
+		}
+	}
+	if op, m = g.matchMethod(method, path, true); m == routeFound {
+		return op, routed, nil
+	}
+	return -1, passThrough, nil
+}
+
+// matchMethod matches method and path; HEAD falls back to GET's operation,
+// as net/http serves HEAD with the GET handler.
+func (g *Guard) matchMethod(method, path string, fold bool) (int, routeResult) {
+	op, m := g.spec.match(method, path, fold)
+	if m != routeFound && method == http.MethodHead {
+		if op2, m2 := g.spec.match(http.MethodGet, path, fold); m2 == routeFound {
+			return op2, m2
+		}
+	}
+	return op, m
+}
+
+// allowed lists the methods listed for the path template of rel, for a 405's
+// Allow header.
+func (g *Guard) allowed(rel string) []string {
+	var out []string
+	for _, m := range []string{"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE"} {
+		if _, res := g.matchMethod(m, rel, false); res == routeFound {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// stripBase removes the first base path that prefixes path. With no base
+// paths configured, path is returned as is.
+func (g *Guard) stripBase(path string, fold bool) (string, bool) {
+	if len(g.basePaths) == 0 {
+		return path, true
+	}
+	for _, b := range g.basePaths {
+		if b == "" {
+			return path, true
+		}
+		if len(path) < len(b) || !hasPrefix(path, b, fold) {
+			continue
+		}
+		if rest := path[len(b):]; rest == "" {
+			return "/", true
+		} else if rest[0] == '/' {
+			return rest, true
+		}
+	}
+	return "", false
+}
+
+// canonicalPath reports whether p is an absolute path with no empty segment
+// (except a trailing slash) and no dot segment.
+func canonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	for i := 1; i <= len(p); i++ {
+		start := i
+		for i < len(p) && p[i] != '/' {
+			i++
+		}
+		switch p[start:i] {
+		case "":
+			if i != len(p) {
+				return false
+			}
+		case ".", "..":
+			return false
+		}
+	}
+	return true
+}
+
+// hasEncodedSlash reports whether an escaped path encodes '/' or '\': routers
+// disagree on whether "%2F" splits a segment, so such paths are refused.
+func hasEncodedSlash(raw string) bool {
+	for i := 0; i+2 < len(raw); i++ {
+		if raw[i] == '%' && ((raw[i+1] == '2' && (raw[i+2] == 'f' || raw[i+2] == 'F')) ||
+			(raw[i+1] == '5' && (raw[i+2] == 'c' || raw[i+2] == 'C'))) {
+			return true
+		}
+	}
+	return false
+}
