@@ -20,11 +20,14 @@ var methodOrder = []string{
 
 // builder turns a loaded document into the model, collecting problems.
 type builder struct {
-	doc        *document
-	cfg        Config
-	ps         *problems
-	m          *model
-	schemes    map[string]*scheme
+	doc     *document
+	cfg     Config
+	ps      *problems
+	m       *model
+	schemes map[string]*scheme
+	// invalid holds schemes already reported as malformed, so that their
+	// uses are not reported again as unknown.
+	invalid    map[string]bool
 	schemeRoot []any // spec path of the scheme definitions
 	// unsupportedUses counts operations using each unsupported scheme
 	// when alternatives are not dropped.
@@ -36,6 +39,7 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 		doc: doc, cfg: cfg, ps: ps,
 		m:               &model{File: file, Version: doc.version},
 		schemes:         map[string]*scheme{},
+		invalid:         map[string]bool{},
 		unsupportedUses: map[string]int{},
 		schemeRoot:      []any{"components", "securitySchemes"},
 	}
@@ -101,10 +105,12 @@ func (b *builder) buildSchemes() {
 				s.In = authrt.InCookie
 			default:
 				b.ps.errorf(b.schemePath(name, "in"), "apiKey security scheme %q: \"in\" must be header, query or cookie, not %q", name, ss.In)
+				b.invalid[name] = true
 				continue
 			}
 			if strings.TrimSpace(ss.Name) == "" {
 				b.ps.errorf(b.schemePath(name), "apiKey security scheme %q has no \"name\": the %s parameter that carries the key", name, s.In)
+				b.invalid[name] = true
 				continue
 			}
 			s.Type, s.Supported = authrt.APIKey, true
@@ -131,6 +137,7 @@ func (b *builder) buildSchemes() {
 			s.RawType = "mutualTLS"
 		default:
 			b.ps.errorf(b.schemePath(name, "type"), "security scheme %q has unknown type %q", name, ss.Type)
+			b.invalid[name] = true
 			continue
 		}
 		b.schemes[name] = s
@@ -162,6 +169,10 @@ func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *oper
 		for _, n := range names {
 			s := b.schemes[n]
 			if s == nil {
+				ok = false
+				if b.invalid[n] {
+					continue
+				}
 				b.ps.errorf(append(append([]any{}, at...), i, n), "unknown security scheme %q%s", n, b.suggest(n))
 				ok = false
 				continue

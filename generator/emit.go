@@ -346,6 +346,9 @@ func emitSpec(f *jen.File, m *model) {
 			}
 			fs = append(fs, field("Methods", jen.Index().Qual(rt, "RouteMethod").Values(lines(ms, 3)...)))
 		}
+		if len(fs) > 1 {
+			fs = lines(fs, 0)
+		}
 		nodes = append(nodes, jen.Line().Comment(n.path).Line().Lit(n.index).Op(":").Values(fs...))
 	}
 	nodes = append(nodes, jen.Line())
@@ -393,6 +396,9 @@ func lines(items []jen.Code, n int) []jen.Code {
 // "createChatCompletion: bearerAuth[ai.chat.generate] OR apiKey".
 func policySummary(op *operation) string {
 	head := fmt.Sprintf("%s (%s %s): ", op.ID, op.Method, op.Path)
+	if op.Derived {
+		head = op.ID + ": "
+	}
 	if op.Public {
 		return head + "public"
 	}

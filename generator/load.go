@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"path"
 	"strings"
@@ -86,7 +88,11 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		if cfg.ReadFile == nil {
 			return nil, fmt.Errorf("$ref to file %q: external references need a file reader (the CLI provides one)", u.Path)
 		}
-		return cfg.ReadFile(u.Path)
+		data, err := cfg.ReadFile(u.Path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("$ref file %q not found", u.Path)
+		}
+		return data, err
 	}
 	location := &url.URL{Path: path.Clean(strings.ReplaceAll(name, `\`, "/"))}
 	var err error
@@ -96,7 +102,8 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		doc.t, err = loadOpenAPI(loader, data, location)
 	}
 	if err != nil {
-		ps.errorf(nil, "cannot load the document: %s", cleanLoadError(err))
+		msg := cleanLoadError(err)
+		ps.errorf(refPath(top, msg), "cannot load the document: %s", msg)
 		return nil
 	}
 	return doc
@@ -161,6 +168,40 @@ func jsonCompatible(v any) any {
 // cleanLoadError flattens kin-openapi's error to one line.
 func cleanLoadError(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// refPath finds the $ref that a load error names, so that the error points
+// at it: the first "$ref" whose value (or its file part) appears in msg.
+func refPath(top *yaml.Node, msg string) []any {
+	var found []any
+	var walk func(n *yaml.Node, at []any) bool
+	walk = func(n *yaml.Node, at []any) bool {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value == "$ref" && v.Kind == yaml.ScalarNode && v.Value != "" {
+					file, _, _ := strings.Cut(v.Value, "#")
+					if strings.Contains(msg, v.Value) || file != "" && strings.Contains(msg, path.Clean(file)) {
+						found = append(append([]any{}, at...), "$ref")
+						return true
+					}
+				}
+				if walk(v, append(at, k.Value)) {
+					return true
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				if walk(c, append(at, i)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	walk(top, nil)
+	return found
 }
 
 // mapValue returns the value node of key in a mapping node, or nil.
