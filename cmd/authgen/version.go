@@ -14,7 +14,9 @@ import (
 func runVersion(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("authgen version", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: authgen version\n\nPrints the generator version and the runtime's generated-code version range.") }
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: authgen version\n\nPrints the generator version and the runtime's generated-code version range.")
+	}
 	if err := fs.Parse(args); err != nil {
 		if err == pflag.ErrHelp {
 			return 0
