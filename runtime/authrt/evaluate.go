@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -100,20 +101,32 @@ func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 		}
 	}
 	for k := range c.places {
-		c.challenges401 = append(c.challenges401, c.challengeFor(k))
+		c.challenges401 = append(c.challenges401, c.challengesFor(spec, k)...)
 	}
 	return c, nil
 }
 
-// challengeFor returns the WWW-Authenticate value for place k with no error
-// code: "Bearer realm=..." for bearer schemes, an "APIKey" challenge that
-// says where the key goes for the others.
-func (c *compiledOp) challengeFor(k int, params ...string) string {
+// challengesFor returns the WWW-Authenticate values for place k, with the
+// extra params (an error code) if given: one "Bearer realm=..." for the
+// bearer schemes reading it, and an "APIKey" challenge saying where the key
+// goes for each apiKey scheme reading it.
+func (c *compiledOp) challengesFor(spec *Spec, k int, params ...string) []string {
 	pl := &c.places[k]
+	var out []string
 	if pl.bearer {
-		return challenge("Bearer", append([]string{"realm", c.realm}, params...)...)
+		out = append(out, challenge("Bearer", append([]string{"realm", c.realm}, params...)...))
 	}
-	return challenge("APIKey", append([]string{"realm", c.realm, "in", pl.p.in.String(), "name", pl.p.name}, params...)...)
+	for _, l := range pl.members {
+		s := &spec.Schemes[c.schemes[l]]
+		if s.Type != APIKey {
+			continue
+		}
+		ch := challenge("APIKey", append([]string{"realm", c.realm, "in", s.In.String(), "name", s.Param}, params...)...)
+		if !slices.Contains(out, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 const stackSchemes = 8
@@ -250,9 +263,14 @@ func hasScopes(id *Identity, scopes []Scope) bool {
 // that no scheme reading it accepted. The other places keep their plain
 // challenges.
 func (c *compiledOp) invalid(g *Guard, k int, code, reason string, cause error) *Denial {
-	ch := make([]string, len(c.challenges401))
-	copy(ch, c.challenges401)
-	ch[k] = c.challengeFor(k, "error", code, "error_description", reason)
+	var ch []string
+	for j := range c.places {
+		if j == k {
+			ch = append(ch, c.challengesFor(g.spec, j, "error", code, "error_description", reason)...)
+		} else {
+			ch = append(ch, c.challengesFor(g.spec, j)...)
+		}
+	}
 	return &Denial{
 		Status:     http.StatusUnauthorized,
 		Operation:  c.id,
