@@ -118,6 +118,9 @@ func packageName(flag, output string) string {
 // half-written file behind.
 func writeFile(name string, content []byte) error {
 	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	tmp, err := os.CreateTemp(dir, ".authgen-*.tmp")
 	if err != nil {
 		return err

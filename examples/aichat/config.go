@@ -1,0 +1,125 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgen/authgen/runtime/apikey"
+	"github.com/authgen/authgen/runtime/jwtauth"
+)
+
+// config is what the server needs: the JWT keys and options, and the API-key
+// records.
+type config struct {
+	jwtKeys    []jwtauth.Key
+	jwtOptions []jwtauth.Option
+	keys       []apikey.Record
+}
+
+// devSecrets are made up at startup in dev mode, so the sample credentials
+// work against this process only.
+type devSecrets struct {
+	token, key string
+}
+
+func configFromEnv(getenv func(string) string) (config, *devSecrets, error) {
+	var cfg config
+	secret, pemPath, jwksPath, keysPath := getenv("AICHAT_JWT_SECRET"), getenv("AICHAT_JWT_PUBLIC_KEY"), getenv("AICHAT_JWT_JWKS"), getenv("AICHAT_API_KEYS")
+	if secret == "" && pemPath == "" && jwksPath == "" && keysPath == "" {
+		return devConfig()
+	}
+	if secret != "" {
+		cfg.jwtKeys = append(cfg.jwtKeys, jwtauth.HMAC([]byte(secret)))
+	}
+	if pemPath != "" {
+		data, err := os.ReadFile(pemPath)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("AICHAT_JWT_PUBLIC_KEY: %w", err)
+		}
+		keys, err := jwtauth.ParsePEM(data)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("AICHAT_JWT_PUBLIC_KEY: %w", err)
+		}
+		cfg.jwtKeys = append(cfg.jwtKeys, keys...)
+	}
+	if jwksPath != "" {
+		keys, err := jwtauth.LoadJWKSFile(jwksPath)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("AICHAT_JWT_JWKS: %w", err)
+		}
+		cfg.jwtKeys = append(cfg.jwtKeys, keys...)
+	}
+	if len(cfg.jwtKeys) == 0 {
+		return cfg, nil, errors.New("no JWT key: set AICHAT_JWT_SECRET, AICHAT_JWT_PUBLIC_KEY or AICHAT_JWT_JWKS")
+	}
+	if iss := getenv("AICHAT_JWT_ISSUER"); iss != "" {
+		cfg.jwtOptions = append(cfg.jwtOptions, jwtauth.WithIssuer(iss))
+	}
+	if aud := getenv("AICHAT_JWT_AUDIENCE"); aud != "" {
+		cfg.jwtOptions = append(cfg.jwtOptions, jwtauth.WithAudience(aud))
+	}
+	if keysPath != "" {
+		data, err := os.ReadFile(keysPath)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("AICHAT_API_KEYS: %w", err)
+		}
+		if err := json.Unmarshal(data, &cfg.keys); err != nil {
+			return cfg, nil, fmt.Errorf("AICHAT_API_KEYS: %s: %w", keysPath, err)
+		}
+	}
+	return cfg, nil, nil
+}
+
+// devConfig makes a random HMAC secret and API key, and a sample token that
+// grants every scope of the example for an hour.
+func devConfig() (config, *devSecrets, error) {
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	keyBytes := make([]byte, 24)
+	rand.Read(keyBytes)
+	key := "sk_dev_" + base64.RawURLEncoding.EncodeToString(keyBytes)
+	now := time.Now()
+	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub":   "dev-user",
+		"scope": "ai.chat.generate ai.inference.embedding ai.admin",
+		"plan":  "pro",
+		"iat":   now.Unix(),
+		"exp":   now.Add(time.Hour).Unix(),
+	}).SignedString(secret)
+	if err != nil {
+		return config{}, nil, err
+	}
+	rec := apikey.NewRecord("key_dev", "dev-integration", key, "ai.chat.generate", "ai.inference.embedding")
+	rec.CreatedAt = now
+	return config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(secret)}, keys: []apikey.Record{rec}},
+		&devSecrets{token: token, key: key}, nil
+}
+
+func printDevHelp(w io.Writer, addr string, dev *devSecrets) {
+	fmt.Fprintf(w, `DEV MODE: no AICHAT_JWT_* or AICHAT_API_KEYS set; using a random secret and key
+valid for this process only. Do not use dev mode in production.
+
+Sample credentials (paste into another shell):
+  # bearer JWT: sub dev-user, scopes ai.chat.generate ai.inference.embedding ai.admin, 1h
+  export TOKEN=%s
+  # API key: id key_dev, scopes ai.chat.generate ai.inference.embedding
+  export KEY=%s
+
+Try:
+  curl -i http://%[3]s/v1/health
+  curl -i http://%[3]s/v1/models
+  curl -i -X POST http://%[3]s/v1/chat/completions        # 401 with a challenge
+  curl -i -X POST http://%[3]s/v1/chat/completions -H "Authorization: Bearer $TOKEN"
+  curl -i -X POST http://%[3]s/v1/embeddings -H "X-API-Key: $KEY"
+  curl -i -X DELETE http://%[3]s/v1/admin/keys/key_dev -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
+
+`, dev.token, dev.key, addr)
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authgen/authgen/runtime/apikey"
+	"github.com/authgen/authgen/runtime/jwtauth"
+)
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+func token(t *testing.T, scope string) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "user-1", "scope": scope, "exp": time.Now().Add(time.Hour).Unix(),
+	}).SignedString(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestServer drives the example with real verifiers: HS256 JWTs and hashed
+// API keys.
+func TestServer(t *testing.T) {
+	const key = "sk_test_0123456789abcdefghij"
+	srv, err := newServer(config{
+		jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)},
+		keys:    []apikey.Record{apikey.NewRecord("key_1", "integration", key, "ai.chat.generate")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat, admin := token(t, "ai.chat.generate"), token(t, "ai.chat.generate ai.admin")
+	forged := chat[:len(chat)-2] + "xx"
+	bearer := func(tok string) [2]string { return [2]string{"Authorization", "Bearer " + tok} }
+	apiKey := func(k string) [2]string { return [2]string{"X-API-Key", k} }
+	steps := []struct {
+		method, path string
+		headers      [][2]string
+		status       int
+		contains     string
+	}{
+		{"GET", "/v1/health", nil, 200, `"ok"`},
+		{"GET", "/v1/models", nil, 200, `"models":["example-small"]`},
+		{"GET", "/v1/models", [][2]string{bearer(chat)}, 200, "example-large-private"},
+		{"GET", "/v1/models", [][2]string{bearer(forged)}, 401, "invalid_token"},
+		{"POST", "/v1/chat/completions", nil, 401, ""},
+		{"POST", "/v1/chat/completions", [][2]string{bearer(chat)}, 200, `"subject":"user-1"`},
+		{"POST", "/v1/chat/completions", [][2]string{apiKey(key)}, 200, `"key_id":"key_1"`},
+		{"POST", "/v1/chat/completions", [][2]string{apiKey("sk_test_wrong_wrong_wrong")}, 401, "invalid_token"},
+		{"POST", "/v1/embeddings", [][2]string{bearer(chat)}, 403, "insufficient_scope"},
+		{"POST", "/v1/embeddings", [][2]string{apiKey(key)}, 403, "ai.inference.embedding"},
+		{"DELETE", "/v1/admin/keys/key_1", [][2]string{bearer(admin)}, 401, ""},
+		{"DELETE", "/v1/admin/keys/key_1", [][2]string{bearer(chat), apiKey(key)}, 403, "ai.admin"},
+		{"DELETE", "/v1/admin/keys/key_1", [][2]string{bearer(admin), apiKey(key)}, 204, ""},
+		{"POST", "/v1/chat/completions", [][2]string{apiKey(key)}, 401, "revoked"},
+		{"GET", "/v1/unknown", nil, 404, ""},
+	}
+	for _, s := range steps {
+		r := httptest.NewRequest(s.method, s.path, nil)
+		for _, h := range s.headers {
+			r.Header.Set(h[0], h[1])
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		if rec.Code != s.status || !strings.Contains(rec.Body.String(), s.contains) {
+			t.Errorf("%s %s %v: got %d %s, want %d containing %q", s.method, s.path, len(s.headers), rec.Code, rec.Body, s.status, s.contains)
+		}
+		if body := rec.Body.String(); strings.Contains(body, key) || strings.Contains(body, chat) {
+			t.Errorf("%s %s: response contains a credential", s.method, s.path)
+		}
+	}
+}
+
+func TestDevConfig(t *testing.T) {
+	cfg, dev, err := configFromEnv(func(string) string { return "" })
+	if err != nil || dev == nil {
+		t.Fatalf("dev config: %v", err)
+	}
+	srv, err := newServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range [][2]string{{"Authorization", "Bearer " + dev.token}, {"X-API-Key", dev.key}} {
+		r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+		r.Header.Set(h[0], h[1])
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			t.Errorf("dev credential %s: status %d %s", h[0], rec.Code, rec.Body)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Errorf("body: %v", err)
+		}
+	}
+	var out strings.Builder
+	printDevHelp(&out, "localhost:8080", dev)
+	if !strings.Contains(out.String(), dev.token) || !strings.Contains(out.String(), "curl") {
+		t.Errorf("dev help lacks the sample token or curl lines:\n%s", out.String())
+	}
+}
+
+func TestConfigFromEnvErrors(t *testing.T) {
+	env := map[string]string{"AICHAT_JWT_PUBLIC_KEY": "/does/not/exist.pem"}
+	if _, _, err := configFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Error("a missing PEM file was accepted")
+	}
+	env = map[string]string{"AICHAT_JWT_SECRET": "short"}
+	cfg, _, err := configFromEnv(func(k string) string { return env[k] })
+	if err == nil {
+		_, err = newServer(cfg)
+	}
+	if err == nil {
+		t.Error("a 5-byte HMAC secret was accepted")
+	}
+}

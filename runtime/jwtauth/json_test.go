@@ -1,0 +1,126 @@
+package jwtauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCheckObject(t *testing.T) {
+	many := func(dupAt int) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := 0; i < 40; i++ {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			name := i
+			if i == dupAt {
+				name = 3
+			}
+			fmt.Fprintf(&b, `"k%d":%d`, name, i)
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	tests := []struct {
+		json string
+		want string // "" ok, "dup", "bad"
+	}{
+		{`{}`, ""},
+		{" \t\r\n{ } \n", ""},
+		{`{"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}]}`, ""},
+		{`{"a":"x","A":"y"}`, ""},
+		{`{"s":"\"\\\/\b\f\n\r\t\u00e9"}`, ""},
+		{`{"n":[0,-1,1.5,-0.0e+10,2E-3,12345678901234567890]}`, ""},
+		{`{"t":true,"f":false,"z":null}`, ""},
+		{"{\"é\":1,\"e\u0301\":2}", ""}, // not normalized: different names
+		{many(-1), ""},
+		{`{"a":1,"a":1}`, "dup"},
+		{`{"a":1,"b":2,"a":3}`, "dup"},
+		{`{"a":{"b":1,"b":2}}`, "dup"},
+		{`{"a":[1,{"b":1,"b":2}]}`, "dup"},
+		{`{"a":1,"\u0061":2}`, "dup"},
+		{`{"\ud800":1,"\udc00":2}`, "dup"}, // both decode to U+FFFD
+		{"{\"\ufffd\":1,\"\\udfff\":2}", "dup"},
+		{many(30), "dup"},
+		{``, "bad"},
+		{`[]`, "bad"},
+		{`null`, "bad"},
+		{`"a"`, "bad"},
+		{`{`, "bad"},
+		{`{"a"}`, "bad"},
+		{`{"a":}`, "bad"},
+		{`{"a":1,}`, "bad"},
+		{`{"a":1}}`, "bad"},
+		{`{"a":1}{}`, "bad"},
+		{`{a:1}`, "bad"},
+		{`{'a':1}`, "bad"},
+		{`{"a":01}`, "bad"},
+		{`{"a":1.}`, "bad"},
+		{`{"a":.5}`, "bad"},
+		{`{"a":+1}`, "bad"},
+		{`{"a":1e}`, "bad"},
+		{`{"a":NaN}`, "bad"},
+		{`{"a":tru}`, "bad"},
+		{`{"a":[1,]}`, "bad"},
+		{`{"a":"\x"}`, "bad"},
+		{`{"a":"\u12"}`, "bad"},
+		{"{\"a\":\"\x01\"}", "bad"},
+		{"{\"a\":\"\xff\"}", "bad"},
+		{"{\"a\":1}\x00", "bad"},
+		{strings.Repeat(`{"a":`, maxJSONDepth) + "1" + strings.Repeat("}", maxJSONDepth), ""},
+		{strings.Repeat(`{"a":`, maxJSONDepth+1) + "1" + strings.Repeat("}", maxJSONDepth+1), "bad"},
+		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + "}", "bad"},
+	}
+	for _, tt := range tests {
+		err := checkObject([]byte(tt.json))
+		var dup *errDuplicate
+		got := ""
+		switch {
+		case errors.As(err, &dup):
+			got = "dup"
+		case err != nil:
+			got = "bad"
+		}
+		if got != tt.want {
+			t.Errorf("checkObject(%.60q) = %v, want %q", tt.json, err, tt.want)
+		}
+		// Whatever checkObject accepts, encoding/json must accept too.
+		if err == nil && !json.Valid([]byte(tt.json)) {
+			t.Errorf("checkObject accepts %.60q, encoding/json does not", tt.json)
+		}
+	}
+}
+
+// FuzzCheckObject: checkObject never accepts what encoding/json refuses, and
+// refuses a valid JSON object only for a repeated name or a deep nesting.
+func FuzzCheckObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `{"a":[{"b":"\u0062"}]}`, `{"a":1e5,"b":null}`, `[1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := checkObject(data)
+		valid := json.Valid(data)
+		if err == nil {
+			if !valid {
+				t.Fatalf("accepted invalid JSON %q", data)
+			}
+			var m map[string]any
+			if json.Unmarshal(data, &m) != nil || m == nil {
+				t.Fatalf("accepted %q, not an object", data)
+			}
+			return
+		}
+		var dup *errDuplicate
+		if valid && errors.As(err, &dup) {
+			return
+		}
+		if valid && strings.HasPrefix(strings.TrimLeft(string(data), " \t\r\n"), "{") &&
+			!strings.Contains(err.Error(), "nested too deeply") && !strings.Contains(err.Error(), "UTF-8") {
+			t.Fatalf("refused valid object %q: %v", data, err)
+		}
+	})
+}
