@@ -31,6 +31,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "authgen generate: %v\nRun 'authgen generate --help' for usage.\n", err)
 		return 2
 	}
 	if fs.NArg() != 1 {
