@@ -90,8 +90,11 @@ func (b *builder) buildSchemes() {
 		case "http":
 			word := strings.ToLower(strings.TrimSpace(ss.Scheme))
 			s.RawType = "http " + ss.Scheme
-			if word == "bearer" {
+			switch word {
+			case "bearer":
 				s.Type, s.Supported, s.BearerFormat = authrt.HTTPBearer, true, ss.BearerFormat
+			case "basic":
+				s.Type, s.Supported = authrt.HTTPBasic, true
 			}
 		case "apikey":
 			s.RawType = "apiKey"

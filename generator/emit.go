@@ -450,6 +450,8 @@ func describeScheme(s *scheme) string {
 		return d
 	case authrt.APIKey:
 		return fmt.Sprintf("API key in %s %q", s.In, s.Param)
+	case authrt.HTTPBasic:
+		return "http basic user-id and password in the Authorization header"
 	case authrt.OAuth2:
 		return "OAuth2 bearer access token in the Authorization header"
 	case authrt.OpenIDConnect:
@@ -472,6 +474,8 @@ func schemeTypeName(t authrt.SchemeType) string {
 		return "OAuth2"
 	case authrt.OpenIDConnect:
 		return "OpenIDConnect"
+	case authrt.HTTPBasic:
+		return "HTTPBasic"
 	}
 	panic(fmt.Sprintf("authgen: no runtime name for scheme type %d", t))
 }

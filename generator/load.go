@@ -32,6 +32,31 @@ type document struct {
 	// root is the top-level mapping, for facts kin-openapi does not keep
 	// (whether a "security" key was present at all).
 	root *yaml.Node
+	// pruned is the auth-relevant part that was loaded.
+	pruned *pruned
+}
+
+// parseNodes parses YAML or JSON into a node tree with positions. JSON
+// takes a fast path of its own.
+func parseNodes(data []byte) (*yaml.Node, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+		return parseJSONNodes(data)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	return &root, nil
+}
+
+// syntaxPosition returns where a parse error is, and its message.
+func syntaxPosition(err error) (line, col int, msg string) {
+	var js *jsonSyntaxError
+	if errors.As(err, &js) {
+		return js.Line, js.Col, js.Msg
+	}
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	return yamlErrorLine(msg), 1, msg
 }
 
 // load parses data (YAML or JSON, OpenAPI 3.x or Swagger 2.0) named name.
@@ -45,14 +70,14 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		ps.errorf(nil, "the file is not UTF-8 text; expected an OpenAPI document in YAML or JSON")
 		return nil
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		ps.list = append(ps.list, Problem{File: ps.file, Line: yamlErrorLine(msg), Col: 1, Message: "cannot parse the document: " + msg})
+	root, err := parseNodes(data)
+	if err != nil {
+		line, col, msg := syntaxPosition(err)
+		ps.list = append(ps.list, Problem{File: ps.file, Line: line, Col: col, Message: "cannot parse the document: " + msg})
 		return nil
 	}
-	ps.loc.root = &root
-	top := &root
+	ps.loc.root = root
+	top := root
 	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
 		top = top.Content[0]
 	}
@@ -95,11 +120,14 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		return data, err
 	}
 	location := &url.URL{Path: path.Clean(strings.ReplaceAll(name, `\`, "/"))}
-	var err error
+	doc.pruned = prune(top)
 	if doc.swagger {
-		doc.t, err = loadSwagger(data, loader, location)
+		doc.t, err = loadSwagger(doc.pruned.root, loader, location)
 	} else {
-		doc.t, err = loadOpenAPI(loader, data, location)
+		var small []byte
+		if small, err = yaml.Marshal(doc.pruned.root); err == nil {
+			doc.t, err = loadOpenAPI(loader, small, location)
+		}
 	}
 	if err != nil {
 		msg := cleanLoadError(err)
@@ -120,14 +148,14 @@ func loadOpenAPI(loader *openapi3.Loader, data []byte, location *url.URL) (t *op
 	return loader.LoadFromDataWithPath(data, location)
 }
 
-func loadSwagger(data []byte, loader *openapi3.Loader, location *url.URL) (t *openapi3.T, err error) {
+func loadSwagger(root *yaml.Node, loader *openapi3.Loader, location *url.URL) (t *openapi3.T, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("the document could not be read (%v)", r)
 		}
 	}()
 	var generic any
-	if err := yaml.Unmarshal(data, &generic); err != nil {
+	if err := root.Decode(&generic); err != nil {
 		return nil, err
 	}
 	js, err := json.Marshal(jsonCompatible(generic))

@@ -81,7 +81,7 @@ paths:
       responses: {"200": {description: ok}}
 components:
   securitySchemes:
-    basic: {type: http, scheme: basic}
+    basic: {type: http, scheme: digest}
 `), 0o644)
 	out := filepath.Join(dir, "out.go")
 	code, _, errs := runCLI(t, "generate", "-o", out, bad)
@@ -92,7 +92,7 @@ components:
 	if len(lines) != 2 {
 		t.Fatalf("want both problems on their own line, got:\n%s", errs)
 	}
-	for _, want := range []string{`bad.yaml:6:19: paths./a.get.security[0].nope: unknown security scheme "nope"`, `components.securitySchemes.basic: security scheme "basic" (http basic) is not supported`} {
+	for _, want := range []string{`bad.yaml:6:19: paths./a.get.security[0].nope: unknown security scheme "nope"`, `components.securitySchemes.basic: security scheme "basic" (http digest) is not supported`} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}

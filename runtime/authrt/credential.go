@@ -1,9 +1,11 @@
 package authrt
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // found says whether a place in the request holds a credential.
@@ -54,6 +56,35 @@ func bearerToken(v string) (string, found) {
 		return "", malformed
 	}
 	return token, present
+}
+
+// basicCredential takes "user-id:password" out of an Authorization header
+// value (RFC 7617). Anything but "Basic" means no basic credential; bad
+// base64, a missing colon, control characters or invalid UTF-8 make it
+// malformed.
+func basicCredential(v string) (string, found) {
+	word, b64, _ := strings.Cut(v, " ")
+	if !strings.EqualFold(word, "Basic") {
+		return "", absent
+	}
+	b64 = strings.TrimLeft(b64, " ")
+	if b64 == "" || len(b64) > 4096 {
+		return "", malformed
+	}
+	dec, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil || !utf8.Valid(dec) {
+		return "", malformed
+	}
+	user, _, ok := strings.Cut(string(dec), ":")
+	if !ok || user == "" {
+		return "", malformed
+	}
+	for _, c := range dec {
+		if c < 0x20 || c == 0x7f {
+			return "", malformed
+		}
+	}
+	return string(dec), present
 }
 
 // queryValue finds name in a raw query string. A name given twice is

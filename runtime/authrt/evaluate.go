@@ -34,8 +34,9 @@ type compiledOp struct {
 type opPlace struct {
 	p       place
 	members []int // local scheme indices reading this place
-	// bearer: the place is the Authorization header read by bearer schemes.
-	bearer bool
+	// bearer, basic: the place is the Authorization header read by bearer
+	// or basic schemes.
+	bearer, basic bool
 }
 
 type opAlt struct {
@@ -93,11 +94,12 @@ func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 			if c.places[k].p == p {
 				c.places[k].members = append(c.places[k].members, l)
 				c.places[k].bearer = c.places[k].bearer || s.Type.bearer()
+				c.places[k].basic = c.places[k].basic || s.Type == HTTPBasic
 				found = true
 			}
 		}
 		if !found {
-			c.places = append(c.places, opPlace{p: p, members: []int{l}, bearer: s.Type.bearer()})
+			c.places = append(c.places, opPlace{p: p, members: []int{l}, bearer: s.Type.bearer(), basic: s.Type == HTTPBasic})
 		}
 	}
 	for k := range c.places {
@@ -115,6 +117,9 @@ func (c *compiledOp) challengesFor(spec *Spec, k int, params ...string) []string
 	var out []string
 	if pl.bearer {
 		out = append(out, challenge("Bearer", append([]string{"realm", c.realm}, params...)...))
+	}
+	if pl.basic {
+		out = append(out, challenge("Basic", append([]string{"realm", c.realm, "charset", "UTF-8"}, params...)...))
 	}
 	for _, l := range pl.members {
 		s := &spec.Schemes[c.schemes[l]]
@@ -158,9 +163,9 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 		code := CodeInvalidToken
 		for _, l := range pl.members {
 			cred := raw
-			if c.kinds[l].bearer() {
+			if extract := c.kinds[l].extractor(); extract != nil {
 				var bf found
-				if cred, bf = bearerToken(raw); bf == absent {
+				if cred, bf = extract(raw); bf == absent {
 					continue
 				} else if bf == malformed {
 					presented = true

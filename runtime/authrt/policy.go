@@ -23,6 +23,10 @@ const (
 	// OpenIDConnect is type openIdConnect: a bearer access token, validated
 	// as a JWT issued by the discovered provider.
 	OpenIDConnect
+	// HTTPBasic is type http, scheme basic (RFC 7617):
+	// "Authorization: Basic base64(user-id:password)". Its verifier gets the
+	// decoded "user-id:password".
+	HTTPBasic
 )
 
 func (t SchemeType) String() string {
@@ -35,12 +39,26 @@ func (t SchemeType) String() string {
 		return "oauth2"
 	case OpenIDConnect:
 		return "openIdConnect"
+	case HTTPBasic:
+		return "http basic"
 	}
 	return "unknown"
 }
 
 // bearer reports whether the scheme reads "Authorization: Bearer <token>".
 func (t SchemeType) bearer() bool { return t == HTTPBearer || t == OAuth2 || t == OpenIDConnect }
+
+// extractor returns how the scheme takes its credential out of the
+// Authorization header value, or nil when it uses the raw value (apiKey).
+func (t SchemeType) extractor() func(string) (string, found) {
+	switch {
+	case t.bearer():
+		return bearerToken
+	case t == HTTPBasic:
+		return basicCredential
+	}
+	return nil
+}
 
 // In is where an API key travels.
 type In uint8
@@ -80,7 +98,7 @@ type Scheme struct {
 // place returns where the scheme's credential travels, normalised so that
 // schemes reading the same place compare equal.
 func (s *Scheme) place() place {
-	if s.Type.bearer() {
+	if s.Type.bearer() || s.Type == HTTPBasic {
 		return place{in: InHeader, name: "Authorization"}
 	}
 	if s.In == InHeader {

@@ -38,7 +38,7 @@ func id(sub string, scopes ...string) *authrt.Identity {
 }
 
 type fixture struct {
-	bearer, key, qkey, ckey, bot, oauth *fakeVerifier
+	bearer, key, qkey, ckey, bot, oauth, basic *fakeVerifier
 	handler                             http.Handler
 }
 
@@ -57,9 +57,10 @@ func newFixture(t *testing.T, opts authrt.Options) *fixture {
 		ckey:  &fakeVerifier{ids: map[string]*authrt.Identity{"c-1": {Subject: "c", KeyID: "c1"}}},
 		bot:   &fakeVerifier{ids: map[string]*authrt.Identity{"Bot bot-1": {Subject: "bot", KeyID: "b1"}}},
 		oauth: &fakeVerifier{ids: map[string]*authrt.Identity{"o-identify": id("user", "identify"), "o-none": id("user2")}},
+		basic: &fakeVerifier{ids: map[string]*authrt.Identity{"user:pass": id("user")}},
 	}
 	auth, err := New(Config{
-		Bearer: f.bearer, Key: f.key, Qkey: f.qkey, Ckey: f.ckey, Bot: f.bot, Oauth: f.oauth,
+		Bearer: f.bearer, Key: f.key, Qkey: f.qkey, Ckey: f.ckey, Bot: f.bot, Oauth: f.oauth, Basic: f.basic,
 		Options: opts,
 	})
 	if err != nil {
@@ -190,6 +191,16 @@ func TestContract(t *testing.T) {
 			wwwAll: []string{`Bearer ` + realm, `APIKey ` + realm + `, in="header", name="Authorization"`}},
 		{name: "bad bot token", req: req{target: "/api/discord", header: h("Authorization", "Bot nope")}, status: 401, code: "invalid_token"},
 
+		// http basic beside a bearer scheme on the same header.
+		{name: "basic ok", req: req{target: "/api/basic", header: h("Authorization", "Basic dXNlcjpwYXNz")}, status: 200, body: "basic basic user"},
+		{name: "basic word is case-insensitive", req: req{target: "/api/basic", header: h("Authorization", "BASIC dXNlcjpwYXNz")}, status: 200, body: "basic basic user"},
+		{name: "bearer beside basic", req: req{target: "/api/basic", header: h("Authorization", "Bearer tok-read")}, status: 200, body: "basic bearer alice"},
+		{name: "basic wrong password", req: req{target: "/api/basic", header: h("Authorization", "Basic dXNlcjp3cm9uZw==")}, status: 401, code: "invalid_token"},
+		{name: "basic bad base64", req: req{target: "/api/basic", header: h("Authorization", "Basic !!!")}, status: 401, code: "invalid_request"},
+		{name: "basic without colon", req: req{target: "/api/basic", header: h("Authorization", "Basic dXNlcg==")}, status: 401, code: "invalid_request"},
+		{name: "basic missing", req: req{target: "/api/basic"}, status: 401,
+			wwwAll: []string{`Bearer ` + realm, `Basic ` + realm + `, charset="UTF-8"`}},
+
 		// Routing: base path, unlisted, static before param, HEAD, 405, path tricks.
 		{name: "without base path is unlisted", req: req{target: "/default", header: h("Authorization", "Bearer tok-read")}, status: 404},
 		{name: "unlisted route refused", req: req{target: "/api/nope"}, status: 404},
@@ -313,7 +324,7 @@ func TestBasePathOverride(t *testing.T) {
 
 func TestPerOperationWrapper(t *testing.T) {
 	f := newFixture(t, authrt.Options{})
-	auth, err := New(Config{Bearer: f.bearer, Key: f.key, Qkey: f.qkey, Ckey: f.ckey, Bot: f.bot, Oauth: f.oauth})
+	auth, err := New(Config{Bearer: f.bearer, Key: f.key, Qkey: f.qkey, Ckey: f.ckey, Bot: f.bot, Oauth: f.oauth, Basic: f.basic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +361,7 @@ func TestNewFailsWithoutVerifiers(t *testing.T) {
 		}
 	}
 	var typedNil *fakeVerifier
-	if _, err := New(Config{Bearer: typedNil, Key: &fakeVerifier{}, Qkey: &fakeVerifier{}, Ckey: &fakeVerifier{}, Bot: &fakeVerifier{}, Oauth: &fakeVerifier{}}); err == nil {
+	if _, err := New(Config{Bearer: typedNil, Key: &fakeVerifier{}, Qkey: &fakeVerifier{}, Ckey: &fakeVerifier{}, Bot: &fakeVerifier{}, Oauth: &fakeVerifier{}, Basic: &fakeVerifier{}}); err == nil {
 		t.Error("New accepted a typed nil verifier")
 	}
 }

@@ -16,6 +16,8 @@ const (
 
 // Security schemes of the document (components.securitySchemes), as the principal names them.
 const (
+	// SchemeBasic is the security scheme "basic": http basic user-id and password in the Authorization header.
+	SchemeBasic = "basic"
 	// SchemeBearer is the security scheme "bearer": http bearer token in the Authorization header (JWT).
 	SchemeBearer = "bearer"
 	// SchemeBot is the security scheme "bot": API key in header "Authorization".
@@ -48,7 +50,7 @@ const (
 	// Declared by oauth; required by discord.
 	ScopeIdentify authrt.Scope = "identify"
 	// ScopeRead is the scope "read".
-	// Not declared by any scheme; required by documentDefault, getItem.
+	// Not declared by any scheme; required by basic, documentDefault, getItem.
 	ScopeRead authrt.Scope = "read"
 )
 
@@ -58,6 +60,8 @@ const (
 	OpBoth authrt.OperationID = "both"
 	// OpAnonymous is operation "anonymous": GET /anonymous.
 	OpAnonymous authrt.OperationID = "anonymous"
+	// OpBasic is operation "basic": GET /basic.
+	OpBasic authrt.OperationID = "basic"
 	// OpCookie is operation "cookie": GET /cookie.
 	OpCookie authrt.OperationID = "cookie"
 	// OpDocumentDefault is operation "documentDefault": GET /default.
@@ -84,6 +88,7 @@ const (
 const (
 	opIndexBoth = iota
 	opIndexAnonymous
+	opIndexBasic
 	opIndexCookie
 	opIndexDocumentDefault
 	opIndexDiscord
@@ -99,7 +104,9 @@ const (
 // Config holds one verifier per security scheme. New fails when a scheme that
 // some operation uses has none, so a missing verifier is found at startup.
 type Config struct {
-	// Bearer verifies credentials of security scheme "bearer": http bearer token in the Authorization header (JWT). Required: 6 operation(s) use it.
+	// Basic verifies credentials of security scheme "basic": http basic user-id and password in the Authorization header. Required: 1 operation(s) use it.
+	Basic authrt.Verifier
+	// Bearer verifies credentials of security scheme "bearer": http bearer token in the Authorization header (JWT). Required: 7 operation(s) use it.
 	Bearer authrt.Verifier
 	// Bot verifies credentials of security scheme "bot": API key in header "Authorization". Required: 1 operation(s) use it.
 	Bot authrt.Verifier
@@ -123,7 +130,7 @@ type Auth struct {
 // New checks cfg and builds the middleware. It fails when a security scheme
 // used by an operation has no verifier.
 func New(cfg Config) (*Auth, error) {
-	g, err := authrt.NewGuard(&spec, []authrt.Verifier{cfg.Bearer, cfg.Bot, cfg.Ckey, cfg.Key, cfg.Oauth, cfg.Qkey}, cfg.Options)
+	g, err := authrt.NewGuard(&spec, []authrt.Verifier{cfg.Basic, cfg.Bearer, cfg.Bot, cfg.Ckey, cfg.Key, cfg.Oauth, cfg.Qkey}, cfg.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +159,12 @@ func (a *Auth) Both(next http.Handler) http.Handler {
 // It is for applications that route requests themselves.
 func (a *Auth) Anonymous(next http.Handler) http.Handler {
 	return a.guard.Operation(opIndexAnonymous, next)
+}
+
+// Basic enforces the security of operation "basic" (GET /basic) and calls next.
+// It is for applications that route requests themselves.
+func (a *Auth) Basic(next http.Handler) http.Handler {
+	return a.guard.Operation(opIndexBasic, next)
 }
 
 // Cookie enforces the security of operation "cookie" (GET /cookie) and calls next.
@@ -216,7 +229,8 @@ func (a *Auth) Scoped(next http.Handler) http.Handler {
 
 // Indexes of the security schemes in spec.Schemes.
 const (
-	schemeIndexBearer = iota
+	schemeIndexBasic = iota
+	schemeIndexBearer
 	schemeIndexBot
 	schemeIndexCkey
 	schemeIndexKey
@@ -230,6 +244,7 @@ const (
 var spec = authrt.Spec{
 	Title: "Contract",
 	Schemes: []authrt.Scheme{
+		{Name: SchemeBasic, Type: authrt.HTTPBasic},
 		{Name: SchemeBearer, Type: authrt.HTTPBearer},
 		{Name: SchemeBot, Type: authrt.APIKey, In: authrt.InHeader, Param: "Authorization"},
 		{Name: SchemeCkey, Type: authrt.APIKey, In: authrt.InCookie, Param: "session"},
@@ -246,6 +261,11 @@ var spec = authrt.Spec{
 		{ID: OpAnonymous, Method: "GET", Path: "/anonymous", Security: []authrt.Alternative{
 			{},
 			{{Scheme: schemeIndexBearer}},
+		}},
+		// basic (GET /basic): basic OR bearer[read]
+		{ID: OpBasic, Method: "GET", Path: "/basic", Security: []authrt.Alternative{
+			{{Scheme: schemeIndexBasic}},
+			{{Scheme: schemeIndexBearer, Scopes: []authrt.Scope{ScopeRead}}},
 		}},
 		// cookie (GET /cookie): ckey
 		{ID: OpCookie, Method: "GET", Path: "/cookie", Security: []authrt.Alternative{
@@ -291,42 +311,45 @@ var spec = authrt.Spec{
 		0: {Static: []authrt.RouteEdge{
 			{Segment: "and", Node: 1},
 			{Segment: "anonymous", Node: 2},
-			{Segment: "cookie", Node: 3},
-			{Segment: "default", Node: 4},
-			{Segment: "discord", Node: 5},
-			{Segment: "items", Node: 6},
-			{Segment: "override", Node: 9},
-			{Segment: "public", Node: 10},
-			{Segment: "query", Node: 11},
-			{Segment: "scoped", Node: 12},
+			{Segment: "basic", Node: 3},
+			{Segment: "cookie", Node: 4},
+			{Segment: "default", Node: 5},
+			{Segment: "discord", Node: 6},
+			{Segment: "items", Node: 7},
+			{Segment: "override", Node: 10},
+			{Segment: "public", Node: 11},
+			{Segment: "query", Node: 12},
+			{Segment: "scoped", Node: 13},
 		}},
 		// /and
 		1: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexBoth}}},
 		// /anonymous
 		2: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexAnonymous}}},
+		// /basic
+		3: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexBasic}}},
 		// /cookie
-		3: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexCookie}}},
+		4: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexCookie}}},
 		// /default
-		4: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDocumentDefault}}},
+		5: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDocumentDefault}}},
 		// /discord
-		5: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDiscord}}},
+		6: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDiscord}}},
 		// /items
-		6: {
-			Static: []authrt.RouteEdge{{Segment: "mine", Node: 7}},
-			Params: []authrt.RouteParam{{Literals: []string{"", ""}, Node: 8}},
+		7: {
+			Static: []authrt.RouteEdge{{Segment: "mine", Node: 8}},
+			Params: []authrt.RouteParam{{Literals: []string{"", ""}, Node: 9}},
 		},
 		// /items/mine
-		7: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListMyItems}}},
+		8: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListMyItems}}},
 		// /items/{id}
-		8: {Methods: []authrt.RouteMethod{{Method: "DELETE", Operation: opIndexDeleteItem}, {Method: "GET", Operation: opIndexGetItem}}},
+		9: {Methods: []authrt.RouteMethod{{Method: "DELETE", Operation: opIndexDeleteItem}, {Method: "GET", Operation: opIndexGetItem}}},
 		// /override
-		9: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexOverride}}},
+		10: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexOverride}}},
 		// /public
-		10: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexPublic}}},
+		11: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexPublic}}},
 		// /query
-		11: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexQuery}}},
+		12: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexQuery}}},
 		// /scoped
-		12: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexScoped}}},
+		13: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexScoped}}},
 	},
 	BasePaths: []string{"/api"},
 }

@@ -46,7 +46,7 @@ func TestCoreRuntimeIsStdlibOnly(t *testing.T) {
 	if err != nil {
 		t.Skip("go command not found")
 	}
-	for _, pkg := range []string{"runtime/authrt", "runtime/jwtauth", "runtime/apikey"} {
+	for _, pkg := range []string{"runtime/authrt", "runtime/jwtauth", "runtime/apikey", "runtime/basicauth"} {
 		out, err := exec.Command(goBin, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/authgen/authgen/"+pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", pkg, err, out)

@@ -16,10 +16,10 @@ const (
 
 // Security schemes of the document (components.securitySchemes), as the principal names them.
 const (
-	// SchemeBasicAuth is the security scheme "basicAuth": http basic. Not enforced by authgen.
-	SchemeBasicAuth = "basicAuth"
 	// SchemeBearerAuth is the security scheme "bearerAuth": http bearer token in the Authorization header.
 	SchemeBearerAuth = "bearerAuth"
+	// SchemeDigestAuth is the security scheme "digestAuth": http digest. Not enforced by authgen.
+	SchemeDigestAuth = "digestAuth"
 	// SchemeMtls is the security scheme "mtls": mutualTLS. Not enforced by authgen.
 	SchemeMtls = "mtls"
 )
@@ -57,7 +57,7 @@ type Config struct {
 	Options authrt.Options
 }
 
-// Auth enforces the security of Stripe-like on HTTP requests.
+// Auth enforces the security of Digest on HTTP requests.
 type Auth struct {
 	guard *authrt.Guard
 }
@@ -65,7 +65,7 @@ type Auth struct {
 // New checks cfg and builds the middleware. It fails when a security scheme
 // used by an operation has no verifier.
 func New(cfg Config) (*Auth, error) {
-	g, err := authrt.NewGuard(&spec, []authrt.Verifier{nil, cfg.BearerAuth, nil}, cfg.Options)
+	g, err := authrt.NewGuard(&spec, []authrt.Verifier{cfg.BearerAuth, nil, nil}, cfg.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +104,8 @@ func (a *Auth) Legacy(next http.Handler) http.Handler {
 
 // Indexes of the security schemes in spec.Schemes.
 const (
-	schemeIndexBasicAuth = iota
-	schemeIndexBearerAuth
+	schemeIndexBearerAuth = iota
+	schemeIndexDigestAuth
 	schemeIndexMtls
 )
 
@@ -113,10 +113,10 @@ const (
 // alternatives (OR) of requirements (AND) with their own scopes, and the route
 // tree compiled from the path templates.
 var spec = authrt.Spec{
-	Title: "Stripe-like",
+	Title: "Digest",
 	Schemes: []authrt.Scheme{
-		{Name: SchemeBasicAuth},
 		{Name: SchemeBearerAuth, Type: authrt.HTTPBearer},
+		{Name: SchemeDigestAuth},
 		{Name: SchemeMtls},
 	},
 	Operations: []authrt.Operation{
