@@ -41,7 +41,9 @@ type jsonSyntaxError struct {
 	Msg       string
 }
 
-func (e *jsonSyntaxError) Error() string { return fmt.Sprintf("line %d column %d: %s", e.Line, e.Col, e.Msg) }
+func (e *jsonSyntaxError) Error() string {
+	return fmt.Sprintf("line %d column %d: %s", e.Line, e.Col, e.Msg)
+}
 
 func (p *jsonParser) errorf(format string, args ...any) error {
 	return &jsonSyntaxError{Line: p.line, Col: p.pos - p.lineStart + 1, Msg: fmt.Sprintf(format, args...)}

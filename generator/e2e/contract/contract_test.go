@@ -39,7 +39,7 @@ func id(sub string, scopes ...string) *authrt.Identity {
 
 type fixture struct {
 	bearer, key, qkey, ckey, bot, oauth, basic *fakeVerifier
-	handler                             http.Handler
+	handler                                    http.Handler
 }
 
 func newFixture(t *testing.T, opts authrt.Options) *fixture {
