@@ -32,6 +32,8 @@ type builder struct {
 	// unsupportedUses counts operations using each unsupported scheme
 	// when alternatives are not dropped.
 	unsupportedUses map[string]int
+	// docAny is the document's scope-list mode (x-authgen-scopes).
+	docAny bool
 }
 
 func build(doc *document, file string, cfg Config, ps *problems) *model {
@@ -50,6 +52,7 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 		b.m.Title = doc.t.Info.Title
 	}
 	b.buildSchemes()
+	b.docAny = b.docScopesAny()
 	docSecurity, docHas := b.documentSecurity()
 	b.buildOperations(docSecurity, docHas)
 	b.reportUnsupported()
@@ -117,6 +120,14 @@ func (b *builder) buildSchemes() {
 				continue
 			}
 			s.Type, s.Supported = authrt.APIKey, true
+			if b.wantsBearer(name, ss.Extensions) {
+				if s.In != authrt.InHeader || !strings.EqualFold(s.Param, "Authorization") {
+					b.ps.errorf(b.schemePath(name), "apiKey security scheme %q can be read as bearer only when it is the Authorization header, not %s %q", name, s.In, s.Param)
+					b.invalid[name] = true
+					continue
+				}
+				s.Type, s.In, s.Param, s.RawType = authrt.HTTPBearer, 0, "", "apiKey read as http bearer"
+			}
 		case "oauth2":
 			s.RawType = "oauth2"
 			s.Type, s.Supported = authrt.OAuth2, true
@@ -148,11 +159,42 @@ func (b *builder) buildSchemes() {
 	}
 }
 
+// wantsBearer reports whether an apiKey scheme is to be read as bearer: by
+// Config.BearerSchemes or x-authgen-bearer: true.
+func (b *builder) wantsBearer(name string, ext map[string]any) bool {
+	for _, n := range b.cfg.BearerSchemes {
+		if n == name {
+			return true
+		}
+	}
+	v, ok := ext["x-authgen-bearer"]
+	if !ok {
+		return false
+	}
+	if on, isBool := v.(bool); isBool {
+		return on
+	}
+	b.ps.errorf(b.schemePath(name, "x-authgen-bearer"), "x-authgen-bearer must be true or false")
+	return false
+}
+
+// scopesMode reads an x-authgen-scopes value: "any" or "all".
+func (b *builder) scopesMode(v any, at []any) (any bool, ok bool) {
+	switch v {
+	case "any":
+		return true, true
+	case "all":
+		return false, true
+	}
+	b.ps.errorf(at, "x-authgen-scopes must be \"any\" or \"all\", not %v", v)
+	return false, false
+}
+
 // documentSecurity resolves the document-level security once, so that its
 // problems are reported once, at the document's own location.
 func (b *builder) documentSecurity() ([]alternative, bool) {
 	has := mapValue(b.doc.root, "security") != nil
-	alts, _ := b.resolve(b.doc.t.Security, []any{"security"}, nil)
+	alts, _ := b.resolve(b.doc.t.Security, []any{"security"}, nil, b.docAny)
 	return alts, has
 }
 
@@ -160,8 +202,23 @@ func (b *builder) documentSecurity() ([]alternative, bool) {
 // are reported by the caller through unsupportedUses, or their
 // alternatives dropped when cfg.DropUnsupported is set; dropped counts
 // those.
-func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *operation) (alts []alternative, dropped int) {
+func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *operation, anyScopes bool) (alts []alternative, dropped int) {
 	for i, req := range reqs {
+		reqAny := anyScopes
+		reqAt := append(append([]any{}, at...), i)
+		if ext := b.doc.pruned.reqExt[specPath(reqAt...)]; ext != nil {
+			for k, node := range ext {
+				if k != "x-authgen-scopes" {
+					b.ps.warnf(append(reqAt, k), "unknown extension %s in a security requirement is ignored", k)
+					continue
+				}
+				var v any
+				node.Decode(&v)
+				if m, ok := b.scopesMode(v, append(reqAt, k)); ok {
+					reqAny = m
+				}
+			}
+		}
 		names := make([]string, 0, len(req))
 		for n := range req {
 			names = append(names, n)
@@ -184,7 +241,7 @@ func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *oper
 				unsupported = n
 			}
 			scopes := append([]string(nil), req[n]...)
-			alt.Reqs = append(alt.Reqs, requirement{Scheme: s, Scopes: scopes})
+			alt.Reqs = append(alt.Reqs, requirement{Scheme: s, Scopes: scopes, Any: reqAny && len(scopes) > 1})
 		}
 		if !ok {
 			continue
@@ -266,15 +323,21 @@ func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
 			if o.Servers != nil && len(*o.Servers) > 0 {
 				b.ps.warnf(append(at, "servers"), "operation-level servers are ignored: the document's base paths apply")
 			}
+			anyScopes := b.docAny
+			if v, ok := o.Extensions["x-authgen-scopes"]; ok {
+				if m, ok := b.scopesMode(v, append(at, "x-authgen-scopes")); ok {
+					anyScopes = m
+				}
+			}
 			var had int
 			if o.Security != nil {
 				had = len(*o.Security)
-				op.Alternatives, op.Dropped = b.resolve(*o.Security, append(at, "security"), op)
+				op.Alternatives, op.Dropped = b.resolve(*o.Security, append(at, "security"), op, anyScopes)
 				op.Public = len(*o.Security) == 0
 			} else {
 				op.Inherited = true
 				had = len(b.doc.t.Security)
-				op.Alternatives, op.Dropped = b.reresolve(op)
+				op.Alternatives, op.Dropped = b.reresolve(op, anyScopes)
 				op.Public = len(docSecurity) == 0 && op.Dropped == 0
 				_ = docHas
 			}
@@ -299,11 +362,21 @@ func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
 // reresolve applies the document's security to an operation that inherits
 // it. Problems with it were reported once, at the document level; here only
 // unsupported uses are counted.
-func (b *builder) reresolve(op *operation) ([]alternative, int) {
+func (b *builder) reresolve(op *operation, anyScopes bool) ([]alternative, int) {
 	saved := b.ps.list
-	alts, dropped := b.resolve(b.doc.t.Security, []any{"security"}, op)
+	alts, dropped := b.resolve(b.doc.t.Security, []any{"security"}, op, anyScopes)
 	b.ps.list = saved
 	return alts, dropped
+}
+
+// docScopesAny is the document's x-authgen-scopes, or Config.ScopesAny.
+func (b *builder) docScopesAny() bool {
+	if v, ok := b.doc.t.Extensions["x-authgen-scopes"]; ok {
+		if m, ok := b.scopesMode(v, []any{"x-authgen-scopes"}); ok {
+			return m
+		}
+	}
+	return b.cfg.ScopesAny
 }
 
 func onlyAnonymous(alts []alternative) bool {

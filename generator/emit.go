@@ -301,6 +301,9 @@ func emitSpec(f *jen.File, m *model) {
 							sc = append(sc, jen.Id(scopeGoName(m, s)))
 						}
 						rf = append(rf, field("Scopes", jen.Index().Qual(rt, "Scope").Values(sc...)))
+						if r.Any {
+							rf = append(rf, field("AnyScope", jen.True()))
+						}
 					}
 					reqs = append(reqs, jen.Values(rf...))
 				}
@@ -415,7 +418,11 @@ func policySummary(op *operation) string {
 		for _, r := range a.Reqs {
 			s := r.Scheme.Name
 			if len(r.Scopes) > 0 {
-				s += "[" + strings.Join(r.Scopes, " ") + "]"
+				sep := " "
+				if r.Any {
+					sep = " | "
+				}
+				s += "[" + strings.Join(r.Scopes, sep) + "]"
 			}
 			reqs = append(reqs, s)
 		}

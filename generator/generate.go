@@ -27,6 +27,15 @@ type Config struct {
 	// an AND, which would open a way in. An operation left with no
 	// alternative refuses every request.
 	DropUnsupported bool
+	// ScopesAny makes every requirement's scope list mean "any one of"
+	// instead of the spec's "all of", unless x-authgen-scopes says
+	// otherwise on the requirement, operation or document.
+	ScopesAny bool
+	// BearerSchemes names apiKey schemes (in the Authorization header) to
+	// treat as http bearer: Swagger 2.0 has no bearer type, so specs such as
+	// Kubernetes declare bearer tokens as an apiKey named Authorization.
+	// x-authgen-bearer: true on the scheme does the same.
+	BearerSchemes []string
 	// ReadFile reads a file named by an external $ref, resolved relative to
 	// the spec's name. Nil refuses external references.
 	ReadFile func(name string) ([]byte, error)

@@ -78,6 +78,10 @@ func caseConfig(t *testing.T, dir string) Config {
 			cfg.DropUnsupported = true
 		case "package":
 			cfg.Package = v
+		case "scopes-any":
+			cfg.ScopesAny = true
+		case "bearer":
+			cfg.BearerSchemes = append(cfg.BearerSchemes, v)
 		default:
 			t.Fatalf("flags.txt: unknown flag %q", f)
 		}

@@ -85,4 +85,6 @@ type alternative struct {
 type requirement struct {
 	Scheme *scheme
 	Scopes []string
+	// Any: one of Scopes suffices (x-authgen-scopes: any).
+	Any bool
 }

@@ -47,6 +47,7 @@ type opAlt struct {
 type opReq struct {
 	local  int
 	scopes []Scope
+	any    bool
 }
 
 func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
@@ -74,7 +75,7 @@ func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 				c.names = append(c.names, spec.Schemes[req.Scheme].Name)
 				c.kinds = append(c.kinds, spec.Schemes[req.Scheme].Type)
 			}
-			a.reqs = append(a.reqs, opReq{local: l, scopes: req.Scopes})
+			a.reqs = append(a.reqs, opReq{local: l, scopes: req.Scopes, any: req.AnyScope})
 			a.schemes = append(a.schemes, spec.Schemes[req.Scheme].Name)
 		}
 		c.alts = append(c.alts, a)
@@ -214,7 +215,7 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 				all = false
 				break
 			}
-			if scoped && !hasScopes(id, req.scopes) {
+			if scoped && !hasScopes(id, req.scopes, req.any) {
 				scoped = false
 			}
 		}
@@ -255,13 +256,19 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 	}
 }
 
-func hasScopes(id *Identity, scopes []Scope) bool {
+// hasScopes reports whether id grants all of scopes, or with any, at least
+// one (an empty list always holds).
+func hasScopes(id *Identity, scopes []Scope, any bool) bool {
 	for _, s := range scopes {
-		if !id.HasScope(string(s)) {
+		has := id.HasScope(string(s))
+		if any && has {
+			return true
+		}
+		if !any && !has {
 			return false
 		}
 	}
-	return true
+	return !any || len(scopes) == 0
 }
 
 // invalid is the 401 for a credential that was presented at place k and
@@ -306,6 +313,11 @@ func (c *compiledOp) insufficientScope(a *opAlt) *Denial {
 		Code:      CodeInsufficientScope,
 		Detail:    "the credential does not grant the scopes this operation requires",
 		Scopes:    scopes,
+	}
+	for _, req := range a.reqs {
+		if req.any && len(req.scopes) > 1 {
+			d.Detail = "the credential grants none of the scopes this operation accepts; any one of them suffices"
+		}
 	}
 	if len(bearerScopes) > 0 {
 		d.Challenges = []string{challenge("Bearer", "realm", c.realm, "error", CodeInsufficientScope,

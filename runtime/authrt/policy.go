@@ -116,8 +116,12 @@ type place struct {
 type Requirement struct {
 	// Scheme indexes Spec.Schemes.
 	Scheme int
-	// Scopes must all be granted by the scheme's credential.
+	// Scopes must all be granted by the scheme's credential, or, with
+	// AnyScope, at least one of them.
 	Scopes []Scope
+	// AnyScope relaxes Scopes to "any one of" (x-authgen-scopes: any), for
+	// specs that list alternatives as one requirement.
+	AnyScope bool
 }
 
 // Alternative is one security requirement object: every requirement must

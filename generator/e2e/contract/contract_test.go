@@ -191,6 +191,10 @@ func TestContract(t *testing.T) {
 			wwwAll: []string{`Bearer ` + realm, `APIKey ` + realm + `, in="header", name="Authorization"`}},
 		{name: "bad bot token", req: req{target: "/api/discord", header: h("Authorization", "Bot nope")}, status: 401, code: "invalid_token"},
 
+		// x-authgen-scopes: any.
+		{name: "any scope: one of the list suffices", req: req{target: "/api/any-scope", header: h("Authorization", "Bearer o-identify")}, status: 200, body: "anyScope oauth user"},
+		{name: "any scope: none of the list", req: req{target: "/api/any-scope", header: h("Authorization", "Bearer o-none")}, status: 403, code: "insufficient_scope", scopes: []string{"identify", "email"}},
+
 		// http basic beside a bearer scheme on the same header.
 		{name: "basic ok", req: req{target: "/api/basic", header: h("Authorization", "Basic dXNlcjpwYXNz")}, status: 200, body: "basic basic user"},
 		{name: "basic word is case-insensitive", req: req{target: "/api/basic", header: h("Authorization", "BASIC dXNlcjpwYXNz")}, status: 200, body: "basic basic user"},

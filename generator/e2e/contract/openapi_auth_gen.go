@@ -46,8 +46,11 @@ const (
 	// ScopeC is the scope "c".
 	// Not declared by any scheme; required by scoped.
 	ScopeC authrt.Scope = "c"
+	// ScopeEmail is the scope "email": Read the e-mail address.
+	// Declared by oauth; required by anyScope.
+	ScopeEmail authrt.Scope = "email"
 	// ScopeIdentify is the scope "identify": Identify the user.
-	// Declared by oauth; required by discord.
+	// Declared by oauth; required by anyScope, discord.
 	ScopeIdentify authrt.Scope = "identify"
 	// ScopeRead is the scope "read".
 	// Not declared by any scheme; required by basic, documentDefault, getItem.
@@ -60,6 +63,8 @@ const (
 	OpBoth authrt.OperationID = "both"
 	// OpAnonymous is operation "anonymous": GET /anonymous.
 	OpAnonymous authrt.OperationID = "anonymous"
+	// OpAnyScope is operation "anyScope": GET /any-scope.
+	OpAnyScope authrt.OperationID = "anyScope"
 	// OpBasic is operation "basic": GET /basic.
 	OpBasic authrt.OperationID = "basic"
 	// OpCookie is operation "cookie": GET /cookie.
@@ -88,6 +93,7 @@ const (
 const (
 	opIndexBoth = iota
 	opIndexAnonymous
+	opIndexAnyScope
 	opIndexBasic
 	opIndexCookie
 	opIndexDocumentDefault
@@ -114,7 +120,7 @@ type Config struct {
 	Ckey authrt.Verifier
 	// Key verifies credentials of security scheme "key": API key in header "X-API-Key". Required: 3 operation(s) use it.
 	Key authrt.Verifier
-	// Oauth verifies credentials of security scheme "oauth": OAuth2 bearer access token in the Authorization header. Required: 1 operation(s) use it.
+	// Oauth verifies credentials of security scheme "oauth": OAuth2 bearer access token in the Authorization header. Required: 2 operation(s) use it.
 	Oauth authrt.Verifier
 	// Qkey verifies credentials of security scheme "qkey": API key in query "api_key". Required: 1 operation(s) use it.
 	Qkey authrt.Verifier
@@ -159,6 +165,12 @@ func (a *Auth) Both(next http.Handler) http.Handler {
 // It is for applications that route requests themselves.
 func (a *Auth) Anonymous(next http.Handler) http.Handler {
 	return a.guard.Operation(opIndexAnonymous, next)
+}
+
+// AnyScope enforces the security of operation "anyScope" (GET /any-scope) and calls next.
+// It is for applications that route requests themselves.
+func (a *Auth) AnyScope(next http.Handler) http.Handler {
+	return a.guard.Operation(opIndexAnyScope, next)
 }
 
 // Basic enforces the security of operation "basic" (GET /basic) and calls next.
@@ -262,6 +274,10 @@ var spec = authrt.Spec{
 			{},
 			{{Scheme: schemeIndexBearer}},
 		}},
+		// anyScope (GET /any-scope): oauth[identify | email]
+		{ID: OpAnyScope, Method: "GET", Path: "/any-scope", Security: []authrt.Alternative{
+			{{Scheme: schemeIndexOauth, Scopes: []authrt.Scope{ScopeIdentify, ScopeEmail}, AnyScope: true}},
+		}},
 		// basic (GET /basic): basic OR bearer[read]
 		{ID: OpBasic, Method: "GET", Path: "/basic", Security: []authrt.Alternative{
 			{{Scheme: schemeIndexBasic}},
@@ -311,45 +327,48 @@ var spec = authrt.Spec{
 		0: {Static: []authrt.RouteEdge{
 			{Segment: "and", Node: 1},
 			{Segment: "anonymous", Node: 2},
-			{Segment: "basic", Node: 3},
-			{Segment: "cookie", Node: 4},
-			{Segment: "default", Node: 5},
-			{Segment: "discord", Node: 6},
-			{Segment: "items", Node: 7},
-			{Segment: "override", Node: 10},
-			{Segment: "public", Node: 11},
-			{Segment: "query", Node: 12},
-			{Segment: "scoped", Node: 13},
+			{Segment: "any-scope", Node: 3},
+			{Segment: "basic", Node: 4},
+			{Segment: "cookie", Node: 5},
+			{Segment: "default", Node: 6},
+			{Segment: "discord", Node: 7},
+			{Segment: "items", Node: 8},
+			{Segment: "override", Node: 11},
+			{Segment: "public", Node: 12},
+			{Segment: "query", Node: 13},
+			{Segment: "scoped", Node: 14},
 		}},
 		// /and
 		1: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexBoth}}},
 		// /anonymous
 		2: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexAnonymous}}},
+		// /any-scope
+		3: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexAnyScope}}},
 		// /basic
-		3: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexBasic}}},
+		4: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexBasic}}},
 		// /cookie
-		4: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexCookie}}},
+		5: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexCookie}}},
 		// /default
-		5: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDocumentDefault}}},
+		6: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDocumentDefault}}},
 		// /discord
-		6: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDiscord}}},
+		7: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexDiscord}}},
 		// /items
-		7: {
-			Static: []authrt.RouteEdge{{Segment: "mine", Node: 8}},
-			Params: []authrt.RouteParam{{Literals: []string{"", ""}, Node: 9}},
+		8: {
+			Static: []authrt.RouteEdge{{Segment: "mine", Node: 9}},
+			Params: []authrt.RouteParam{{Literals: []string{"", ""}, Node: 10}},
 		},
 		// /items/mine
-		8: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListMyItems}}},
+		9: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListMyItems}}},
 		// /items/{id}
-		9: {Methods: []authrt.RouteMethod{{Method: "DELETE", Operation: opIndexDeleteItem}, {Method: "GET", Operation: opIndexGetItem}}},
+		10: {Methods: []authrt.RouteMethod{{Method: "DELETE", Operation: opIndexDeleteItem}, {Method: "GET", Operation: opIndexGetItem}}},
 		// /override
-		10: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexOverride}}},
+		11: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexOverride}}},
 		// /public
-		11: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexPublic}}},
+		12: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexPublic}}},
 		// /query
-		12: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexQuery}}},
+		13: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexQuery}}},
 		// /scoped
-		13: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexScoped}}},
+		14: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexScoped}}},
 	},
 	BasePaths: []string{"/api"},
 }
