@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -39,7 +40,7 @@ type builder struct {
 func build(doc *document, file string, cfg Config, ps *problems) *model {
 	b := &builder{
 		doc: doc, cfg: cfg, ps: ps,
-		m:               &model{File: file, Version: doc.version},
+		m:               &model{File: file, Version: doc.version, loc: doc.loc},
 		schemes:         map[string]*scheme{},
 		invalid:         map[string]bool{},
 		unsupportedUses: map[string]int{},
@@ -331,6 +332,7 @@ func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
 			}
 			var had int
 			if o.Security != nil {
+				op.Declared = true
 				had = len(*o.Security)
 				op.Alternatives, op.Dropped = b.resolve(*o.Security, append(at, "security"), op, anyScopes)
 				op.Public = len(*o.Security) == 0
@@ -452,6 +454,7 @@ func (b *builder) buildScopes() {
 func (b *builder) buildBasePaths() {
 	seen := map[string]bool{}
 	for i, srv := range b.doc.t.Servers {
+		b.m.Servers = append(b.m.Servers, srv.URL)
 		bp, err := srv.BasePath()
 		if err != nil {
 			b.ps.warnf([]any{"servers", i, "url"}, "cannot read the base path of server %q: %v", srv.URL, err)
@@ -590,8 +593,18 @@ func firstLine(s string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = strings.TrimSpace(s[:i])
 	}
-	if len(s) > 120 {
-		s = strings.TrimSpace(s[:117]) + "..."
+	return truncate(s, 120)
+}
+
+// truncate shortens s to at most n bytes, at a rune boundary, marking the
+// cut with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	cut := n - 3
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]) + "..."
 }

@@ -193,6 +193,46 @@ func jsonCompatible(v any) any {
 	return v
 }
 
+// strictValidation loads the whole document with kin-openapi and validates
+// it, as a stricter tool would; it returns the failure, or "" when the
+// document passes. Only `authgen check` calls it: generation never needs the
+// parts it looks at.
+func strictValidation(data []byte, name string, cfg Config) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprintf("the loader failed (%v)", r)
+		}
+	}()
+	root, err := parseNodes(data)
+	if err != nil {
+		return err.Error()
+	}
+	top := root
+	if top.Kind == yaml.DocumentNode && len(top.Content) > 0 {
+		top = top.Content[0]
+	}
+	if mapValue(top, "swagger") != nil {
+		// Swagger 2.0 documents are converted, not validated, by kin-openapi.
+		return ""
+	}
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = true
+	loader.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
+		if u.Scheme != "" && u.Scheme != "file" || u.Host != "" || cfg.ReadFile == nil {
+			return nil, fmt.Errorf("$ref %q not read", u.String())
+		}
+		return cfg.ReadFile(u.Path)
+	}
+	t, err := loader.LoadFromDataWithPath(data, &url.URL{Path: path.Clean(strings.ReplaceAll(name, `\`, "/"))})
+	if err == nil {
+		err = t.Validate(context.Background())
+	}
+	if err != nil {
+		return truncate(cleanLoadError(err), 300)
+	}
+	return ""
+}
+
 // cleanLoadError flattens kin-openapi's error to one line.
 func cleanLoadError(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")

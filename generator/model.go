@@ -19,8 +19,12 @@ type model struct {
 	Operations []*operation
 	// BasePaths are the path parts of the servers' URLs, sorted.
 	BasePaths []string
+	// Servers are the document's server URLs, in order.
+	Servers []string
 	// Routes is the compiled route tree, root first.
 	Routes []*rnode
+	// loc finds positions in the document, for later findings (check).
+	loc *locator
 }
 
 // scheme is a security scheme from components.securitySchemes (or
@@ -71,6 +75,8 @@ type operation struct {
 	// Inherited is true when the document's default security applies.
 	Inherited    bool
 	Alternatives []alternative
+	// Declared is true when the operation has its own security field.
+	Declared bool
 	// Dropped counts alternatives removed by DropUnsupported.
 	Dropped int
 	Spath   string // spec path of the operation: paths./x.get

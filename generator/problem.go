@@ -17,6 +17,9 @@ type Problem struct {
 	Path    string // spec path, e.g. paths./v1/chat.post.security[0]
 	Message string
 	Warning bool
+	// Code names the check that found the problem, for `authgen check`
+	// ("no-security", "apikey-in-query", ...); empty for load errors.
+	Code string `json:",omitempty"`
 }
 
 func (p Problem) Error() string {
@@ -34,6 +37,11 @@ func (p Problem) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(p.Message)
+	if p.Code != "" {
+		b.WriteString(" [")
+		b.WriteString(p.Code)
+		b.WriteString("]")
+	}
 	return b.String()
 }
 

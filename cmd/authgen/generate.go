@@ -19,9 +19,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	pkg := fs.StringP("package", "p", "", "Go package name of the generated file\n(default: $GOPACKAGE under go generate, else the output directory's name, else \"api\")")
 	out := fs.StringP("output", "o", "", "file to write, or - for standard output\n(default: <spec name>_auth_gen.go in the current directory)")
-	drop := fs.Bool("drop-unsupported", false, "drop the security alternatives that use a scheme authgen cannot enforce\n(http basic, mutualTLS, ...) instead of failing; never drops a scheme from an AND")
-	scopesAny := fs.Bool("scopes-any", false, "read every requirement's scope list as \"any one of\" instead of \"all of\"\n(per requirement, operation or document: x-authgen-scopes: any|all)")
-	bearer := fs.StringSlice("bearer", nil, "treat the named apiKey scheme (an Authorization header) as http bearer;\nrepeatable (per scheme: x-authgen-bearer: true)")
+	sf := addSpecFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: authgen generate [flags] SPEC\n\n"+
 			"Reads the OpenAPI document SPEC (3.0, 3.1 or Swagger 2.0; YAML or JSON) and writes\n"+
@@ -51,13 +49,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	if output == "" {
 		output = generator.OutputName(specPath)
 	}
-	cfg := generator.Config{
-		Package:         packageName(*pkg, output),
-		DropUnsupported: *drop,
-		ScopesAny:       *scopesAny,
-		BearerSchemes:   *bearer,
-		ReadFile:        os.ReadFile,
-	}
+	cfg := sf.config()
+	cfg.Package = packageName(*pkg, output)
 	if !token.IsIdentifier(cfg.Package) {
 		fmt.Fprintf(stderr, "authgen: %q is not a valid Go package name\n", cfg.Package)
 		return 2

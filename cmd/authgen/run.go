@@ -16,6 +16,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"generate", "generate Go auth middleware from an OpenAPI document", runGenerate},
+		{"check", "lint the security of an OpenAPI document", runCheck},
 		{"version", "print the authgen and runtime versions", runVersion},
 	}
 }
