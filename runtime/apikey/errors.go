@@ -16,7 +16,9 @@ import (
 //	if errors.Is(err, apikey.ErrKeyExpired) { ... }
 var (
 	// ErrMalformedKey means the key cannot be a key at all: it is shorter
-	// or longer than the verifier accepts. It is decided before hashing.
+	// or longer than the verifier accepts or, with WithPrefixes, it does not
+	// have the key format, has another prefix or fails its checksum. It is
+	// decided before hashing and before any lookup.
 	ErrMalformedKey error = &rejectKind{"malformed API key"}
 	// ErrUnknownKey means no record matches the key.
 	ErrUnknownKey error = &rejectKind{"unknown API key"}
@@ -28,7 +30,16 @@ var (
 	// ErrKeyNotYetValid means the verifier's clock is before the record's
 	// NotBefore.
 	ErrKeyNotYetValid error = &rejectKind{"API key not yet valid"}
+	// ErrNetworkNotAllowed means the record lists client networks
+	// (Record.Networks) and the request's client address is in none of them.
+	ErrNetworkNotAllowed error = &rejectKind{"API key not allowed from this network"}
 )
+
+// ErrNoClientAddr is returned (wrapped) by Verify for a key whose record
+// restricts client networks when the request context carries no client
+// address: the server is not wrapped in ClientAddr.Middleware. It is a
+// technical failure (503), not a verdict on the key, and never a pass.
+var ErrNoClientAddr = errors.New("apikey: no client address in the request context (wrap the handler in apikey.ClientAddr.Middleware)")
 
 // ErrNotFound is returned by a Store when no record has the hash or ID asked
 // for. It is a store result, not a verdict on a credential: the Verifier turns

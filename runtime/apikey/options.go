@@ -31,6 +31,7 @@ type config struct {
 	clockSet  bool
 	minLen    int
 	maxLen    int
+	prefixes  []string
 }
 
 // WithHasher makes the Verifier hash keys with h, which must be the Hasher
@@ -66,6 +67,22 @@ func WithMinKeyLength(n int) Option {
 // the minimum length. Default: DefaultMaxKeyLength.
 func WithMaxKeyLength(n int) Option {
 	return func(c *config) { c.maxLen = n }
+}
+
+// WithPrefixes makes the Verifier accept only keys in the format NewKey
+// makes (see ParseKey) with one of the given prefixes: any other key is
+// refused with ErrMalformedKey before it is hashed or looked up, and a
+// mistyped key fails its checksum there. Use it for keys minted by authgen;
+// without it, any key of acceptable length is looked up. Each prefix must
+// pass ValidPrefix.
+func WithPrefixes(prefixes ...string) Option {
+	prefixes = append([]string(nil), prefixes...)
+	return func(c *config) {
+		if prefixes == nil {
+			prefixes = []string{} // given, but empty: refused below
+		}
+		c.prefixes = prefixes
+	}
 }
 
 // newConfig applies opts over the defaults and checks the result, reporting
@@ -104,6 +121,14 @@ func newConfig(opts []Option) (*config, error) {
 	if c.maxLen < c.minLen {
 		errs = append(errs, fmt.Errorf("apikey: maximum key length %d is less than the minimum %d",
 			c.maxLen, c.minLen))
+	}
+	if c.prefixes != nil && len(c.prefixes) == 0 {
+		errs = append(errs, errors.New("apikey: WithPrefixes with no prefix"))
+	}
+	for _, p := range c.prefixes {
+		if err := ValidPrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("WithPrefixes: %w", err))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 
@@ -20,6 +20,9 @@ type Verifier struct {
 	clock  func() time.Time
 	minLen int
 	maxLen int
+	// prefixes, when not nil, are the accepted key prefixes: keys are then
+	// parsed (format and checksum) before hashing.
+	prefixes []string
 }
 
 var _ authrt.Verifier = (*Verifier)(nil)
@@ -41,26 +44,43 @@ func NewVerifier(store Store, opts ...Option) (*Verifier, error) {
 		clock:  c.clock,
 		minLen: c.minLen,
 		maxLen: c.maxLen,
+
+		prefixes: c.prefixes,
 	}, nil
 }
 
 // Verify checks key and returns the identity of its record.
 //
-// It refuses a key that is too short or too long (ErrMalformedKey, decided
-// before hashing), unknown (ErrUnknownKey), revoked (ErrKeyRevoked), expired
-// (ErrKeyExpired) or not yet valid (ErrKeyNotYetValid). These errors wrap
-// authrt.ErrInvalidCredential and carry a public reason for
-// authrt.PublicReason; they name the key by its record ID, never by the key.
-// A store failure is returned wrapped, without ErrInvalidCredential.
+// It refuses a key that is too short or too long, or (WithPrefixes) not in
+// the key format, with another prefix or a wrong checksum (ErrMalformedKey,
+// decided before hashing and lookup); unknown (ErrUnknownKey), revoked
+// (ErrKeyRevoked), expired (ErrKeyExpired), not yet valid
+// (ErrKeyNotYetValid), or used from a network its record does not allow
+// (ErrNetworkNotAllowed, with the client address from ClientAddrFrom). These
+// errors wrap authrt.ErrInvalidCredential and carry a public reason for
+// authrt.PublicReason; they name the key by its record ID or prefix, never
+// by the key. A store failure, or a network rule with no client address in
+// ctx (ErrNoClientAddr), is returned wrapped, without ErrInvalidCredential.
 //
 // The identity's Subject is the record's Name (its ID when Name is empty),
-// KeyID its ID, Scopes and Claims copies of its Scopes and Metadata (values
-// nested in Metadata are shared, and must not be modified), ExpiresAt its
-// ExpiresAt. RawClaims is nil.
+// KeyID its ID, Scopes and Claims its Scopes and Metadata, ExpiresAt its
+// ExpiresAt; RawClaims is nil. Scopes and Claims are the record's own slice
+// and map, shared by every identity made from the record and by the store:
+// they are read-only, and a handler that wants to change them copies them
+// first. Sharing them is what keeps Verify at one allocation (the Identity).
 func (v *Verifier) Verify(ctx context.Context, key string) (*authrt.Identity, error) {
 	if n := len(key); n < v.minLen || n > v.maxLen {
 		return nil, reject(ErrMalformedKey, "key length "+strconv.Itoa(n)+
 			" outside "+strconv.Itoa(v.minLen)+".."+strconv.Itoa(v.maxLen))
+	}
+	if v.prefixes != nil {
+		prefix, reason := parseKey(key)
+		if reason != "" {
+			return nil, reject(ErrMalformedKey, reason)
+		}
+		if !slices.Contains(v.prefixes, prefix) {
+			return nil, reject(ErrMalformedKey, "key prefix "+strconv.Quote(prefix)+" is not accepted")
+		}
 	}
 	h := v.hasher.Hash(key)
 	rec, err := v.store.Lookup(ctx, h)
@@ -88,6 +108,16 @@ func (v *Verifier) Verify(ctx context.Context, key string) (*authrt.Identity, er
 	if !rec.ExpiresAt.IsZero() && !now.Before(rec.ExpiresAt) {
 		return nil, rejectRecord(ErrKeyExpired, rec.ID)
 	}
+	if len(rec.Networks) > 0 {
+		addr, ok := ClientAddrFrom(ctx)
+		if !ok {
+			return nil, fmt.Errorf("%w: key id %q has network rules", ErrNoClientAddr, rec.ID)
+		}
+		if !rec.allowsAddr(addr) {
+			return nil, reject(ErrNetworkNotAllowed, "key id "+strconv.Quote(rec.ID)+
+				" used from "+addr.String())
+		}
+	}
 	subject := rec.Name
 	if subject == "" {
 		subject = rec.ID
@@ -95,8 +125,8 @@ func (v *Verifier) Verify(ctx context.Context, key string) (*authrt.Identity, er
 	return &authrt.Identity{
 		Subject:   subject,
 		KeyID:     rec.ID,
-		Scopes:    cloneScopes(rec.Scopes),
-		Claims:    maps.Clone(rec.Metadata),
+		Scopes:    rec.Scopes,
+		Claims:    rec.Metadata,
 		ExpiresAt: rec.ExpiresAt,
 	}, nil
 }
