@@ -31,6 +31,14 @@
 // New checks them all: an empty or short HMAC secret, an RSA key under 2048
 // bits or an unknown algorithm name fail at startup, not on a request.
 //
+// Keys that change while the server runs (an identity provider's JWK Set,
+// with rotation) come from a KeySource through NewFromSource; package jwks
+// fetches and refreshes a JWKS URL, and package oidc finds it through
+// OpenID Connect discovery. WithRevocation checks each token's jti against
+// a revocation list (package revoke). WithCache remembers verified tokens
+// by the SHA-256 of the whole token, so that a client that sends the same
+// token with every message is authenticated in well under a microsecond.
+//
 // Usage:
 //
 //	keys, err := jwtauth.LoadJWKSFile("/etc/myapp/jwks.json")

@@ -63,6 +63,9 @@ var (
 	ErrDuplicateMember = newTokenError("jwtauth: duplicate JSON member", "the token repeats a member name")
 	// ErrUnsupportedType: the header's typ is not JWT or at+jwt.
 	ErrUnsupportedType = newTokenError("jwtauth: unsupported token type", "the token type is not accepted")
+	// ErrTokenRevoked: the token's jti is on the revocation list given by
+	// WithRevocation.
+	ErrTokenRevoked = newTokenError("jwtauth: token revoked", "the token has been revoked")
 )
 
 // reject returns the error Verify reports: a rejection whose public reason is

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"io"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -15,20 +15,24 @@ import (
 // that a bad token costs at most this many signature checks.
 const maxKeyTries = 8
 
+// everyAlgorithm has a bit for every entry of algorithms.
+const everyAlgorithm = algSet(1<<len(algorithms) - 1)
+
 // Verifier verifies JWS compact-serialized JWTs (bearer access tokens). It
-// implements authrt.Verifier. It is immutable after New and safe for
-// concurrent use.
+// implements authrt.Verifier. It is immutable after New or NewFromSource
+// (its key source and cache change inside) and safe for concurrent use.
 type Verifier struct {
-	keys []verifyKey
-	byID map[string]int // kid to index in keys
-	algs algSet         // union of the keys' algorithms
+	static  *KeySet   // the keys of New; nil with a source
+	src     KeySource // the keys of NewFromSource; nil with static keys
+	allowed algSet    // algorithms allowed by WithAlgorithms, or all
 
 	// validator checks the claims when no issuer is configured; otherwise
 	// byIssuer holds one per accepted issuer.
 	validator *jwt.Validator
 	byIssuer  map[string]*jwt.Validator
 
-	cfg config
+	cache *tokenCache // nil without WithCache
+	cfg   config
 }
 
 var _ authrt.Verifier = (*Verifier)(nil)
@@ -41,43 +45,57 @@ var _ authrt.Verifier = (*Verifier)(nil)
 // key, an empty or short HMAC secret, an RSA key under 2048 bits, a private
 // key, two keys with the same ID, an unknown algorithm name.
 func New(keys []Key, opts ...Option) (*Verifier, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	set, err := newKeySet(keys, cfg.algs, cfg.algsSet)
+	if err != nil {
+		return nil, err
+	}
+	return build(cfg, set, nil), nil
+}
+
+// NewFromSource returns a Verifier that checks signatures with the keys src
+// gives at the time of each verification, such as a JWK Set that package
+// jwks keeps fresh. The options are those of New. WithAlgorithms narrows
+// what every key of every set may verify.
+//
+// A token whose kid the current set lacks makes the Verifier ask
+// src.KeysFor once for a newer set. When src.Keys fails, Verify returns its
+// error (a technical failure: 503), never a rejection.
+func NewFromSource(src KeySource, opts ...Option) (*Verifier, error) {
+	if src == nil {
+		return nil, fmt.Errorf("%w: nil KeySource", ErrInvalidOption)
+	}
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return build(cfg, nil, src), nil
+}
+
+func newConfig(opts []Option) (config, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		if o == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+			return cfg, fmt.Errorf("%w: nil option", ErrInvalidOption)
 		}
 		if err := o(&cfg); err != nil {
-			return nil, err
+			return cfg, err
 		}
 	}
-	if len(keys) == 0 {
-		return nil, ErrNoKeys
-	}
-	v := &Verifier{byID: make(map[string]int), cfg: cfg}
-	for i, k := range keys {
-		vk, err := prepareKey(k)
-		if err != nil {
-			return nil, fmt.Errorf("key %d%s: %w", i, keyName(k.ID), err)
-		}
-		if cfg.algsSet {
-			vk.algs &= cfg.algs
-			if vk.algs == 0 {
-				continue // this key verifies none of the allowed algorithms
-			}
-		}
-		if vk.id != "" {
-			if _, dup := v.byID[vk.id]; dup {
-				return nil, fmt.Errorf("%w: %q", ErrDuplicateKeyID, vk.id)
-			}
-			v.byID[vk.id] = len(v.keys)
-		}
-		v.keys = append(v.keys, vk)
-		v.algs |= vk.algs
-	}
-	if len(v.keys) == 0 {
-		return nil, fmt.Errorf("%w: no key allows %s", ErrNoKeys, cfg.algs.names())
-	}
+	return cfg, nil
+}
 
+func build(cfg config, set *KeySet, src KeySource) *Verifier {
+	v := &Verifier{static: set, src: src, allowed: everyAlgorithm, cfg: cfg}
+	if cfg.algsSet {
+		v.allowed = cfg.algs
+	}
+	if cfg.cacheSize > 0 {
+		v.cache = newTokenCache(cfg.cacheSize, cfg.cacheTTL)
+	}
 	base := []jwt.ParserOption{jwt.WithLeeway(cfg.leeway), jwt.WithTimeFunc(cfg.clock)}
 	if cfg.requireExp {
 		base = append(base, jwt.WithExpirationRequired())
@@ -95,7 +113,16 @@ func New(keys []Key, opts ...Option) (*Verifier, error) {
 			v.byIssuer[iss] = jwt.NewValidator(append(base[:len(base):len(base)], jwt.WithIssuer(iss))...)
 		}
 	}
-	return v, nil
+	return v
+}
+
+// Close stops the key source's background work, if the source has any (an
+// io.Closer, such as a jwks.Source). The Verifier must not be used after.
+func (v *Verifier) Close() error {
+	if c, ok := v.src.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 func keyName(id string) string {
@@ -107,79 +134,162 @@ func keyName(id string) string {
 
 // Verify checks token and returns the identity it carries.
 //
-// Every error it returns wraps authrt.ErrInvalidCredential and one of the
-// token sentinels (ErrMalformed, ErrSignatureInvalid, ErrTokenExpired, ...);
-// authrt.PublicReason gives a short text for the client. The checks, each
+// Every rejection wraps authrt.ErrInvalidCredential and one of the token
+// sentinels (ErrMalformed, ErrSignatureInvalid, ErrTokenExpired,
+// ErrTokenRevoked, ...); authrt.PublicReason gives a short text for the
+// client. Any other error is a technical failure: the key source has no
+// trustworthy keys, or the revocation list cannot tell (both wrap
+// authrt.ErrUnavailable for the sources in this module). The checks, each
 // done once and in this order:
 //
 //  1. the length, against WithMaxTokenSize;
-//  2. three dot-separated segments, each strict base64url;
-//  3. the header: a JSON object with no repeated member, no crit, a typ (if
+//  2. with WithCache, the cache: a token verified before, whose entry has
+//     not expired and whose keys are still the current ones, skips to 8;
+//  3. three dot-separated segments, each strict base64url;
+//  4. the header: a JSON object with no repeated member, no crit, a typ (if
 //     any) of JWT or at+jwt, an alg that is not "none" and that the
 //     configured keys allow;
-//  4. the key: the one whose ID is the header's kid, or without a kid each
-//     key that allows the alg, at most 8 of them; the signature, by
+//  5. the key: the one whose ID is the header's kid (asking the key source
+//     for newer keys once if the kid is unknown), or without a kid each key
+//     that allows the alg, at most 8 of them; the signature, by
 //     golang-jwt's SigningMethod.Verify (PS* with a salt as long as the
 //     hash);
-//  5. the claims: a JSON object with no repeated member, then golang-jwt's
+//  6. the claims: a JSON object with no repeated member, then golang-jwt's
 //     validator: exp (required by default), nbf, iss and aud, with the
 //     leeway;
-//  6. the subject, jti and scope claims, which must be strings (scopes
-//     may also be a list of strings).
+//  7. the subject, jti and scope claims, which must be strings (scopes
+//     may also be a list of strings);
+//  8. with WithRevocation, the jti against the revocation list.
 //
-// ctx is not used: verification makes no calls.
-func (v *Verifier) Verify(_ context.Context, token string) (*authrt.Identity, error) {
+// The returned Identity must be treated as read-only: with WithCache it is
+// shared by every request that presents the same token.
+func (v *Verifier) Verify(ctx context.Context, token string) (*authrt.Identity, error) {
 	if len(token) > v.cfg.maxSize {
 		return nil, reject(ErrTokenTooLarge, "%d bytes, limit %d", len(token), v.cfg.maxSize)
 	}
+	set, err := v.keys()
+	if err != nil {
+		return nil, err
+	}
+	var key cacheKey
+	if v.cache != nil {
+		key = hashToken(token)
+		if id, ok := v.cache.get(&key, set.gen, v.cfg.clock()); ok {
+			if err := v.checkRevoked(id); err != nil {
+				return nil, err
+			}
+			return id, nil
+		}
+	}
+	id, set, err := v.verify(ctx, set, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRevoked(id); err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.put(&key, id, set.gen, v.cfg.clock())
+	}
+	return id, nil
+}
+
+// keys returns the key set to verify with now.
+func (v *Verifier) keys() (*KeySet, error) {
+	if v.src == nil {
+		return v.static, nil
+	}
+	set, err := v.src.Keys()
+	if err != nil {
+		if errors.Is(err, authrt.ErrInvalidCredential) {
+			// A source failure is never the client's fault.
+			return nil, fmt.Errorf("%w: jwtauth: key source: %v", authrt.ErrUnavailable, err)
+		}
+		return nil, fmt.Errorf("jwtauth: key source: %w", err)
+	}
+	if set == nil {
+		return nil, fmt.Errorf("%w: jwtauth: key source returned no key set", authrt.ErrUnavailable)
+	}
+	return set, nil
+}
+
+// verify does steps 3 to 7 of Verify with the keys of set, and returns the
+// set that verified the signature (a newer one after an unknown kid).
+func (v *Verifier) verify(ctx context.Context, set *KeySet, token string) (*authrt.Identity, *KeySet, error) {
 	hseg, pseg, sseg, ok := splitToken(token)
 	if !ok {
-		return nil, reject(ErrMalformed, "not three dot-separated segments")
+		return nil, nil, reject(ErrMalformed, "not three dot-separated segments")
 	}
 	rawHeader, err := decodeSegment(hseg)
 	if err != nil {
-		return nil, reject(ErrMalformed, "header: %v", err)
+		return nil, nil, reject(ErrMalformed, "header: %v", err)
 	}
 	payload, err := decodeSegment(pseg)
 	if err != nil {
-		return nil, reject(ErrMalformed, "payload: %v", err)
+		return nil, nil, reject(ErrMalformed, "payload: %v", err)
 	}
 	sig, err := decodeSegment(sseg)
 	if err != nil {
-		return nil, reject(ErrMalformed, "signature: %v", err)
+		return nil, nil, reject(ErrMalformed, "signature: %v", err)
 	}
 	h, err := parseHeader(rawHeader)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	alg := lookupAlgorithm(h.alg)
-	if isNone(h.alg) || alg < 0 || !v.algs.has(alg) {
-		return nil, reject(ErrUnsupportedAlgorithm, "alg %s", quote(h.alg))
+	if isNone(h.alg) || alg < 0 || !v.allowed.has(alg) {
+		return nil, nil, reject(ErrUnsupportedAlgorithm, "alg %s", quote(h.alg))
 	}
-	if err := v.verifySignature(token[:len(hseg)+1+len(pseg)], sig, alg, h); err != nil {
-		return nil, err
+	if h.hasKid && !set.HasKeyID(h.kid) && v.src != nil {
+		set = v.src.KeysFor(ctx, h.kid)
+		if set == nil {
+			return nil, nil, fmt.Errorf("%w: jwtauth: key source returned no key set", authrt.ErrUnavailable)
+		}
+	}
+	if !(set.algs & v.allowed).has(alg) {
+		return nil, nil, reject(ErrUnsupportedAlgorithm, "alg %s", quote(h.alg))
+	}
+	if err := v.verifySignature(set, token[:len(hseg)+1+len(pseg)], sig, alg, h); err != nil {
+		return nil, nil, err
 	}
 	claims, err := parseClaims(payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := v.validate(claims); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return v.identity(claims, payload)
+	id, err := v.identity(claims, payload)
+	return id, set, err
 }
 
-// verifySignature checks sig over signingInput with the key the header
-// selects.
-func (v *Verifier) verifySignature(signingInput string, sig []byte, alg int, h header) error {
+// checkRevoked asks the revocation list about the identity's jti. A token
+// without jti cannot be revoked.
+func (v *Verifier) checkRevoked(id *authrt.Identity) error {
+	if v.cfg.revocation == nil || id.KeyID == "" {
+		return nil
+	}
+	revoked, err := v.cfg.revocation.Revoked(id.KeyID)
+	if err != nil {
+		return fmt.Errorf("jwtauth: revocation check: %w", err)
+	}
+	if revoked {
+		return reject(ErrTokenRevoked, "jti %s", quote(id.KeyID))
+	}
+	return nil
+}
+
+// verifySignature checks sig over signingInput with the key of set that the
+// header selects.
+func (v *Verifier) verifySignature(set *KeySet, signingInput string, sig []byte, alg int, h header) error {
 	method := algorithms[alg].method
 	if h.hasKid {
-		i, ok := v.byID[h.kid]
+		i, ok := set.byID[h.kid]
 		if !ok {
 			return reject(ErrUnknownKey, "kid %s", quote(h.kid))
 		}
-		k := v.keys[i]
-		if !k.algs.has(alg) {
+		k := set.keys[i]
+		if !(k.algs & v.allowed).has(alg) {
 			return reject(ErrUnsupportedAlgorithm, "alg %s with kid %s", algorithms[alg].name, quote(h.kid))
 		}
 		if method.Verify(signingInput, sig, k.material) != nil {
@@ -188,8 +298,8 @@ func (v *Verifier) verifySignature(signingInput string, sig []byte, alg int, h h
 		return nil
 	}
 	tried := 0
-	for _, k := range v.keys {
-		if !k.algs.has(alg) {
+	for _, k := range set.keys {
+		if !(k.algs & v.allowed).has(alg) {
 			continue
 		}
 		if tried == maxKeyTries {
@@ -201,105 +311,4 @@ func (v *Verifier) verifySignature(signingInput string, sig []byte, alg int, h h
 		}
 	}
 	return reject(ErrSignatureInvalid, "alg %s, no kid, %d keys tried", algorithms[alg].name, tried)
-}
-
-// validate runs golang-jwt's claim validation and maps its errors to ours.
-func (v *Verifier) validate(claims map[string]any) error {
-	validator := v.validator
-	if v.byIssuer != nil {
-		iss, ok := claims["iss"].(string)
-		if !ok {
-			return reject(ErrInvalidIssuer, "iss missing or not a string")
-		}
-		if validator, ok = v.byIssuer[iss]; !ok {
-			return reject(ErrInvalidIssuer, "iss %s", quote(iss))
-		}
-	}
-	err := validator.Validate(jwt.MapClaims(claims))
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, jwt.ErrInvalidType):
-		return reject(ErrInvalidClaims, "%v", err)
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return reject(ErrTokenExpired, "%v", err)
-	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return reject(ErrTokenNotValidYet, "%v", err)
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return reject(ErrInvalidIssuer, "%v", err)
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return reject(ErrInvalidAudience, "%v", err)
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		if _, ok := claims["exp"]; !ok && v.cfg.requireExp {
-			return reject(ErrMissingClaim, "%v", err)
-		}
-		if len(v.cfg.audiences) > 0 {
-			return reject(ErrInvalidAudience, "%v", err)
-		}
-		return reject(ErrMissingClaim, "%v", err)
-	}
-	return reject(ErrInvalidClaims, "%v", err)
-}
-
-// identity builds the result from validated claims.
-func (v *Verifier) identity(claims map[string]any, raw []byte) (*authrt.Identity, error) {
-	id := &authrt.Identity{Claims: claims, RawClaims: raw}
-	var err error
-	if id.Subject, err = stringClaim(claims, v.cfg.subjectClaim); err != nil {
-		return nil, err
-	}
-	if id.KeyID, err = stringClaim(claims, "jti"); err != nil {
-		return nil, err
-	}
-	if exp, _ := jwt.MapClaims(claims).GetExpirationTime(); exp != nil {
-		id.ExpiresAt = exp.Time
-	}
-	if v.cfg.scopeClaim != "" {
-		id.Scopes, err = scopes(claims, v.cfg.scopeClaim)
-	} else if _, ok := claims["scope"]; ok {
-		id.Scopes, err = scopes(claims, "scope")
-	} else {
-		id.Scopes, err = scopes(claims, "scp")
-	}
-	if err != nil {
-		return nil, err
-	}
-	return id, nil
-}
-
-// stringClaim returns the claim name, which must be a string if present.
-func stringClaim(claims map[string]any, name string) (string, error) {
-	v, ok := claims[name]
-	if !ok {
-		return "", nil
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", reject(ErrInvalidClaims, "%s is not a string", quote(name))
-	}
-	return s, nil
-}
-
-// scopes reads the claim name as space-separated scopes (RFC 6749 section
-// 3.3) or as a list of strings.
-func scopes(claims map[string]any, name string) ([]string, error) {
-	v, ok := claims[name]
-	if !ok {
-		return nil, nil
-	}
-	switch v := v.(type) {
-	case string:
-		return strings.Fields(v), nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok || s == "" || strings.ContainsAny(s, " \t\r\n") {
-				return nil, reject(ErrInvalidClaims, "%s holds a value that is not a scope", quote(name))
-			}
-			out = append(out, s)
-		}
-		return out, nil
-	}
-	return nil, reject(ErrInvalidClaims, "%s is not a string or a list of strings", quote(name))
 }

@@ -32,6 +32,9 @@ type config struct {
 	requireExp   bool
 	scopeClaim   string // "" means "scope", then "scp"
 	subjectClaim string
+	cacheSize    int           // 0: no cache
+	cacheTTL     time.Duration // longest a cached result is kept
+	revocation   RevocationList
 }
 
 func defaultConfig() config {
