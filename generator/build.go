@@ -55,7 +55,8 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 	b.buildSchemes()
 	b.docAny = b.docScopesAny()
 	docSecurity, docHas := b.documentSecurity()
-	b.buildOperations(docSecurity, docHas)
+	b.m.DocDeclared = docHas
+	b.buildOperations(docSecurity)
 	b.reportUnsupported()
 	b.buildScopes()
 	b.buildBasePaths()
@@ -275,7 +276,7 @@ func (b *builder) suggest(name string) string {
 }
 
 // buildOperations reads every operation, sorted by path then method.
-func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
+func (b *builder) buildOperations(docSecurity []alternative) {
 	paths := b.doc.t.Paths
 	if paths == nil || paths.Len() == 0 {
 		b.ps.warnf([]any{"paths"}, "the document has no paths: the generated middleware refuses every request")
@@ -341,15 +342,11 @@ func (b *builder) buildOperations(docSecurity []alternative, docHas bool) {
 				had = len(b.doc.t.Security)
 				op.Alternatives, op.Dropped = b.reresolve(op, anyScopes)
 				op.Public = len(docSecurity) == 0 && op.Dropped == 0
-				_ = docHas
 			}
 			if had > 0 && len(op.Alternatives) == 0 && op.Dropped > 0 {
 				b.ps.warnf(at, "every security alternative uses an unsupported scheme and was dropped: the operation refuses every request")
 			} else if op.Dropped > 0 {
 				b.ps.warnf(at, "dropped %d security alternative(s) that use an unsupported scheme", op.Dropped)
-			}
-			if !op.Public && onlyAnonymous(op.Alternatives) {
-				// [{}]: anyone may call; nothing is verified.
 			}
 			for _, a := range op.Alternatives {
 				for _, r := range a.Reqs {
@@ -379,15 +376,6 @@ func (b *builder) docScopesAny() bool {
 		}
 	}
 	return b.cfg.ScopesAny
-}
-
-func onlyAnonymous(alts []alternative) bool {
-	for _, a := range alts {
-		if len(a.Reqs) > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // reportUnsupported reports each unsupported scheme that operations use,

@@ -97,7 +97,7 @@ func lint(m *model, ps *problems) {
 	credentials := secured > 0
 	for _, op := range m.Operations {
 		at := specPathElems(op)
-		if secured > 0 && op.Public && !op.Declared {
+		if secured > 0 && op.Public && !op.Declared && !m.DocDeclared {
 			warn("no-security", at, "%s %s declares no security while %d other operation(s) do; add security: [] if it is meant to be public", op.Method, op.Path, secured)
 		}
 		for ai, a := range op.Alternatives {

@@ -61,6 +61,11 @@ func TestGolden(t *testing.T) {
 				checkGenerated(t, f)
 				checkGolden(t, filepath.Join(want, f.Name), f.Content, false)
 			}
+			report, err := Report(data, filepath.Base(spec), cfg)
+			if err != nil {
+				t.Fatalf("Report failed where Generate succeeded: %v", err)
+			}
+			checkGolden(t, filepath.Join(want, "report.md"), report, false)
 		})
 	}
 }

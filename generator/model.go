@@ -19,6 +19,9 @@ type model struct {
 	Operations []*operation
 	// BasePaths are the path parts of the servers' URLs, sorted.
 	BasePaths []string
+	// DocDeclared is true when the document has a top-level security
+	// field, even an empty one.
+	DocDeclared bool
 	// Servers are the document's server URLs, in order.
 	Servers []string
 	// Routes is the compiled route tree, root first.

@@ -17,6 +17,7 @@ func commands() []command {
 	return []command{
 		{"generate", "generate Go auth middleware from an OpenAPI document", runGenerate},
 		{"check", "lint the security of an OpenAPI document", runCheck},
+		{"report", "write a Markdown security report of an OpenAPI document", runReport},
 		{"version", "print the authgen and runtime versions", runVersion},
 	}
 }

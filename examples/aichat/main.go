@@ -18,6 +18,7 @@
 package main
 
 //go:generate go run github.com/authgen/authgen/cmd/authgen generate --package aichatauth --output aichatauth/openapi_auth_gen.go openapi.yaml
+//go:generate go run github.com/authgen/authgen/cmd/authgen report --output security-report.md openapi.yaml
 
 import (
 	"context"
