@@ -22,6 +22,8 @@ import (
 //   - unused-scope: a declared scope no operation requires;
 //   - unused-scheme: a security scheme no operation uses;
 //   - apikey-in-query: an API key in the query string ends up in logs;
+//   - apikey-authorization: an apiKey that is the whole Authorization
+//     header, often a bearer token in disguise (Kubernetes);
 //   - scopes-on-non-oauth: scopes on a non-OAuth scheme in a 3.0 document,
 //     where the spec says they must be empty;
 //   - plain-http-server: a server on plain http while operations carry
@@ -140,6 +142,9 @@ func lint(m *model, ps *problems) {
 	for _, s := range m.Schemes {
 		if s.Uses == 0 {
 			warn("unused-scheme", schemeElems(m, s.Name), "security scheme %q is not used by any operation", s.Name)
+		}
+		if s.Type == authrt.APIKey && s.In == authrt.InHeader && strings.EqualFold(s.Param, "Authorization") {
+			warn("apikey-authorization", schemeElems(m, s.Name), "apiKey %q is the whole Authorization header; if clients send \"Bearer <token>\" in it, mark the scheme x-authgen-bearer: true (or --bearer %s)", s.Name, s.Name)
 		}
 		if s.Type == authrt.APIKey && s.In == authrt.InQuery {
 			warn("apikey-in-query", schemeElems(m, s.Name), "API key %q travels in the query string, which proxies and servers log; prefer a header", s.Param)
