@@ -442,6 +442,9 @@ func (b *builder) buildScopes() {
 func (b *builder) buildBasePaths() {
 	seen := map[string]bool{}
 	for i, srv := range b.doc.t.Servers {
+		if srv == nil {
+			continue
+		}
 		b.m.Servers = append(b.m.Servers, srv.URL)
 		bp, err := srv.BasePath()
 		if err != nil {

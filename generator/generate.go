@@ -9,6 +9,7 @@ package generator
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 )
@@ -74,10 +75,16 @@ func Generate(spec []byte, name string, cfg Config) (*Result, error) {
 }
 
 // buildModel loads and checks spec, returning the model or every problem.
-func buildModel(spec []byte, name string, cfg Config) (*model, *Result, error) {
+func buildModel(spec []byte, name string, cfg Config) (m *model, res *Result, err error) {
 	ps := &problems{file: name, loc: &locator{}}
-	res := &Result{}
-	var m *model
+	res = &Result{}
+	defer func() {
+		// A generator must never crash on input; a panic here is a bug in
+		// authgen, reported as an error rather than a stack trace.
+		if r := recover(); r != nil {
+			m, err = nil, Problem{File: name, Message: fmt.Sprintf("internal error reading the document (please report it to authgen): %v", r)}
+		}
+	}()
 	if doc := load(spec, name, cfg, ps); doc != nil {
 		m = build(doc, path.Base(strings.ReplaceAll(name, `\`, "/")), cfg, ps)
 	}
