@@ -246,6 +246,9 @@ func (v *Verifier) verify(ctx context.Context, set *KeySet, token string) (*auth
 			return nil, nil, fmt.Errorf("%w: jwtauth: key source returned no key set", authrt.ErrUnavailable)
 		}
 	}
+	if h.hasKid && !set.HasKeyID(h.kid) {
+		return nil, nil, reject(ErrUnknownKey, "kid %s", quote(h.kid))
+	}
 	if !(set.algs & v.allowed).has(alg) {
 		return nil, nil, reject(ErrUnsupportedAlgorithm, "alg %s", quote(h.alg))
 	}
