@@ -1,0 +1,317 @@
+// Package revokeredis is a revocation list shared by every replica of a
+// service through Redis, for jwtauth.WithRevocation.
+//
+// Each replica answers Revoked from a local copy (a revoke.Memory), never
+// from Redis on the request path, and brings the copy up to date every
+// WithSyncInterval (250 ms by default) with one script call that returns
+// only the revocations it has not seen. A token revoked on one replica is
+// refused by all within about a sync interval.
+//
+// When Redis cannot be reached, the copy keeps answering for what it knows:
+// a token it lists is still refused. A token it does not list is accepted
+// only while the copy is at most WithMaxLag old (2 s by default); after
+// that, Revoked fails with authrt.ErrUnavailable and the verifier refuses
+// the token with 503 rather than accept a token that may have been revoked
+// meanwhile. Service resumes by itself when Redis answers again. A Redis
+// that restarts empty loses the revocations it held; the replicas keep
+// those they had copied until the tokens expire.
+//
+//	client := redis.NewClient(&redis.Options{Addr: "redis:6379"})
+//	list, err := revokeredis.New(ctx, client)
+//	v, err := jwtauth.NewFromSource(src, jwtauth.WithRevocation(list))
+//	...
+//	err = revoke.Token(ctx, list, identity) // on logout
+package revokeredis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authgen/authgen/runtime/authrt"
+	"github.com/authgen/authgen/runtime/revoke"
+)
+
+// Defaults of the options.
+const (
+	DefaultPrefix       = "authgen:revoke"
+	DefaultSyncInterval = 250 * time.Millisecond
+	DefaultMaxLag       = 2 * time.Second
+	// logKeep is how many revocations the log remembers for replicas that
+	// sync incrementally; one further behind reads the whole set.
+	logKeep = 100000
+)
+
+// ErrInvalidOption is returned by New for an option it cannot use.
+var ErrInvalidOption = errors.New("revokeredis: invalid option")
+
+// List is a revocation list in Redis with a local copy. It implements
+// jwtauth.RevocationList and revoke.Revoker, and is safe for concurrent use.
+type List struct {
+	client redis.UniversalClient
+	keys   []string // set, log, seq, epoch
+	local  *revoke.Memory
+	cfg    config
+	keep   int // logKeep; tests lower it
+
+	syncMu   sync.Mutex // one sync at a time; guards epoch and seq
+	epoch    string
+	seq      int64
+	syncedAt atomic.Int64 // Unix nanoseconds of the last successful sync
+	down     atomic.Bool  // the last sync failed (to log changes only)
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type config struct {
+	prefix   string
+	interval time.Duration
+	maxLag   time.Duration
+	logger   *slog.Logger
+	clock    func() time.Time
+	memory   []revoke.Option
+}
+
+// Option configures a List.
+type Option func(*config) error
+
+// WithPrefix names the Redis keys "{prefix}:..."; DefaultPrefix by default.
+// Lists with different prefixes are independent.
+func WithPrefix(p string) Option {
+	return func(c *config) error {
+		if p == "" {
+			return fmt.Errorf("%w: empty prefix", ErrInvalidOption)
+		}
+		c.prefix = p
+		return nil
+	}
+}
+
+// WithSyncInterval sets how often the local copy is brought up to date.
+func WithSyncInterval(d time.Duration) Option {
+	return func(c *config) error {
+		if d < time.Millisecond {
+			return fmt.Errorf("%w: sync interval %v", ErrInvalidOption, d)
+		}
+		c.interval = d
+		return nil
+	}
+}
+
+// WithMaxLag sets how old the local copy may be for Revoked to answer
+// "not revoked"; past it, Revoked fails with authrt.ErrUnavailable. It must
+// be at least twice the sync interval.
+func WithMaxLag(d time.Duration) Option {
+	return func(c *config) error {
+		c.maxLag = d
+		return nil
+	}
+}
+
+// WithGrace sets how long entries are kept after the token's exp, as
+// revoke.WithGrace; revoke.DefaultGrace by default.
+func WithGrace(d time.Duration) Option {
+	return func(c *config) error {
+		c.memory = append(c.memory, revoke.WithGrace(d))
+		return nil
+	}
+}
+
+// WithLogger logs changes of Redis's reachability to l (Warn when lost,
+// Info when back) instead of slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil logger", ErrInvalidOption)
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the clock, for tests. Sync timers still run on real time.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("%w: nil clock", ErrInvalidOption)
+		}
+		c.clock = now
+		c.memory = append(c.memory, revoke.WithClock(now))
+		return nil
+	}
+}
+
+// New returns a List on client, synced once, and keeps it in sync until
+// ctx is done or Close is called. It fails if an option is invalid or the
+// first sync fails (Redis cannot be reached). Close does not close client.
+func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*List, error) {
+	cfg := config{prefix: DefaultPrefix, interval: DefaultSyncInterval, maxLag: DefaultMaxLag, logger: slog.Default(), clock: time.Now}
+	for _, o := range opts {
+		if o == nil {
+			return nil, fmt.Errorf("%w: nil option", ErrInvalidOption)
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if client == nil {
+		return nil, fmt.Errorf("%w: nil Redis client", ErrInvalidOption)
+	}
+	if cfg.maxLag < 2*cfg.interval {
+		return nil, fmt.Errorf("%w: max lag %v is under twice the sync interval %v", ErrInvalidOption, cfg.maxLag, cfg.interval)
+	}
+	local, err := revoke.NewMemory(cfg.memory...)
+	if err != nil {
+		return nil, fmt.Errorf("revokeredis: %w", err)
+	}
+	tag := "{" + cfg.prefix + "}:"
+	l := &List{
+		client: client,
+		keys:   []string{tag + "set", tag + "log", tag + "seq", tag + "epoch"},
+		local:  local,
+		cfg:    cfg,
+		keep:   logKeep,
+	}
+	if err := l.Sync(ctx); err != nil {
+		return nil, err
+	}
+	ctx, l.cancel = context.WithCancel(ctx)
+	l.wg.Add(1)
+	go l.run(ctx)
+	return l, nil
+}
+
+// Revoke lists jti until exp (plus the grace) in Redis and in the local
+// copy. When Redis fails, the local copy still refuses the token, and the
+// error (wrapping authrt.ErrUnavailable) tells that other replicas may not.
+func (l *List) Revoke(ctx context.Context, jti string, exp time.Time) error {
+	if err := l.local.Revoke(ctx, jti, exp); err != nil {
+		return err
+	}
+	now := l.cfg.clock()
+	if !exp.Add(l.local.Grace()).After(now) {
+		return nil
+	}
+	_, err := revokeScript.Run(ctx, l.client, l.keys,
+		jti, unixMilli(exp), unixMilli(now.Add(-l.local.Grace())), l.keep, newEpoch()).Result()
+	if err != nil {
+		return fmt.Errorf("%w: revokeredis: revoke: %v", authrt.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Revoked reports whether jti is revoked, from the local copy. It fails,
+// with an error wrapping authrt.ErrUnavailable, for a jti it does not list
+// when the copy is older than WithMaxLag. It does not allocate unless it
+// fails.
+func (l *List) Revoked(jti string) (bool, error) {
+	if revoked, _ := l.local.Revoked(jti); revoked {
+		return true, nil
+	}
+	if lag := l.cfg.clock().UnixNano() - l.syncedAt.Load(); lag > int64(l.cfg.maxLag) {
+		return false, fmt.Errorf("%w: revokeredis: not synchronized with Redis for %v (limit %v)",
+			authrt.ErrUnavailable, time.Duration(lag).Round(time.Millisecond), l.cfg.maxLag)
+	}
+	return false, nil
+}
+
+// Sync brings the local copy up to date now. The background loop calls it
+// every sync interval; tests and admin tools may call it directly.
+func (l *List) Sync(ctx context.Context) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	now := l.cfg.clock()
+	res, err := syncScript.Run(ctx, l.client, l.keys,
+		l.seq, l.epoch, unixMilli(now.Add(-l.local.Grace()))).Slice()
+	if err == nil {
+		err = l.apply(ctx, res)
+	}
+	if err != nil {
+		if !l.down.Swap(true) {
+			l.cfg.logger.Warn("revokeredis: cannot sync with Redis; unlisted tokens get 503 once the copy is too old",
+				"error", err, "max_lag", l.cfg.maxLag)
+		}
+		return fmt.Errorf("%w: revokeredis: sync: %v", authrt.ErrUnavailable, err)
+	}
+	if l.down.Swap(false) {
+		l.cfg.logger.Info("revokeredis: synced with Redis again")
+	}
+	l.syncedAt.Store(now.UnixNano())
+	return nil
+}
+
+// apply adds the entries of a sync reply to the local copy. The caller
+// holds syncMu.
+func (l *List) apply(ctx context.Context, res []any) error {
+	if len(res) < 3 || len(res)%2 != 1 {
+		return fmt.Errorf("unexpected sync reply of %d items", len(res))
+	}
+	epoch, ok1 := res[0].(string)
+	seq, ok2 := res[1].(int64)
+	if !ok1 || !ok2 {
+		return errors.New("unexpected sync reply")
+	}
+	for i := 3; i < len(res); i += 2 {
+		jti, ok1 := res[i].(string)
+		score, ok2 := res[i+1].(string)
+		ms, err := strconv.ParseFloat(score, 64)
+		if !ok1 || !ok2 || err != nil {
+			return errors.New("unexpected entry in the sync reply")
+		}
+		if err := l.local.Revoke(ctx, jti, time.UnixMilli(int64(ms))); err != nil {
+			return err
+		}
+	}
+	l.epoch, l.seq = epoch, seq
+	return nil
+}
+
+// Len returns the number of entries in the local copy.
+func (l *List) Len() int { return l.local.Len() }
+
+// Close stops the background sync and waits for it. Revoked keeps
+// answering from the local copy, and fails once it is too old.
+func (l *List) Close() error {
+	l.cancel()
+	l.wg.Wait()
+	return nil
+}
+
+func (l *List) run(ctx context.Context) {
+	defer l.wg.Done()
+	tick := time.NewTicker(l.cfg.interval)
+	defer tick.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			sctx, cancel := context.WithTimeout(ctx, l.cfg.maxLag)
+			l.Sync(sctx)
+			cancel()
+		case <-sweep.C:
+			l.local.Sweep()
+		}
+	}
+}
+
+func unixMilli(t time.Time) int64 { return t.UnixMilli() }
+
+// newEpoch returns a random epoch ID.
+func newEpoch() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,285 @@
+package revokeredis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authgen/authgen/runtime/authrt"
+	"github.com/authgen/authgen/runtime/internal/redistest"
+	"github.com/authgen/authgen/runtime/jwtauth"
+	"github.com/authgen/authgen/runtime/revoke"
+)
+
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock                   { c := &clock{}; c.ns.Store(time.Now().UnixNano()); return c }
+func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+var quiet = WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+
+func newClient(t *testing.T, s *redistest.Server) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1,
+		DialTimeout: 200 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// replica is one List with its own client and clock; the background sync
+// is slowed down so that tests sync by hand.
+func replica(t *testing.T, s *redistest.Server, c *clock, opts ...Option) *List {
+	t.Helper()
+	l, err := New(context.Background(), newClient(t, s),
+		append([]Option{quiet, WithClock(c.now), WithSyncInterval(time.Hour), WithMaxLag(2 * time.Hour)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func mustSync(t *testing.T, l *List) {
+	t.Helper()
+	if err := l.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func revoked(t *testing.T, l *List, jti string) bool {
+	t.Helper()
+	r, err := l.Revoked(jti)
+	if err != nil {
+		t.Fatalf("Revoked(%q): %v", jti, err)
+	}
+	return r
+}
+
+func TestReplicasSeeRevocations(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	a, b := replica(t, s, c), replica(t, s, c)
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	if err := a.Revoke(ctx, "t1", exp); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, a, "t1") {
+		t.Fatal("the revoking replica does not list t1")
+	}
+	if revoked(t, b, "t1") {
+		t.Fatal("b lists t1 before syncing")
+	}
+	mustSync(t, b)
+	if !revoked(t, b, "t1") {
+		t.Fatal("b does not list t1 after syncing")
+	}
+	// Incremental syncs both ways, and a late replica reads everything.
+	for i := range 5 {
+		b.Revoke(ctx, fmt.Sprint("b", i), exp)
+	}
+	mustSync(t, a)
+	late := replica(t, s, c)
+	for _, l := range []*List{a, late} {
+		for i := range 5 {
+			if !revoked(t, l, fmt.Sprint("b", i)) {
+				t.Errorf("b%d not seen", i)
+			}
+		}
+		if !revoked(t, l, "t1") || revoked(t, l, "other") {
+			t.Error("wrong entries")
+		}
+	}
+}
+
+func TestBackgroundSync(t *testing.T) {
+	s := redistest.Start(t)
+	a, err := New(context.Background(), newClient(t, s), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := New(context.Background(), newClient(t, s), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.Revoke(context.Background(), "bg", time.Now().Add(time.Hour))
+	deadline := time.Now().Add(10 * time.Second)
+	for !revoked(t, b, "bg") {
+		if time.Now().After(deadline) {
+			t.Fatal("b never saw the revocation")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestLogTrimmedFallsBackToFullSync(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	a, b := replica(t, s, c), replica(t, s, c)
+	a.keep = 3
+	for i := range 10 {
+		a.Revoke(context.Background(), fmt.Sprint("j", i), c.now().Add(time.Hour))
+	}
+	mustSync(t, b)
+	for i := range 10 {
+		if !revoked(t, b, fmt.Sprint("j", i)) {
+			t.Errorf("j%d lost when the log was trimmed", i)
+		}
+	}
+}
+
+func TestEntriesExpire(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	a := replica(t, s, c, WithGrace(time.Minute))
+	ctx := context.Background()
+	a.Revoke(ctx, "short", c.now().Add(time.Minute))
+	a.Revoke(ctx, "dead", c.now().Add(-time.Hour)) // never stored
+	c.advance(3 * time.Minute)
+	a.Revoke(ctx, "long", c.now().Add(time.Hour)) // prunes short
+	n, err := newClient(t, s).ZCard(ctx, a.keys[0]).Result()
+	if err != nil || n != 1 {
+		t.Fatalf("Redis holds %d entries (%v), want 1", n, err)
+	}
+	if got := replica(t, s, c).Len(); got != 1 {
+		t.Errorf("a new replica copies %d entries, want 1", got)
+	}
+}
+
+func TestOutage(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	a := replica(t, s, c, WithMaxLag(2*time.Second), WithSyncInterval(time.Second))
+	b := replica(t, s, c, WithMaxLag(2*time.Second), WithSyncInterval(time.Second))
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	a.Revoke(ctx, "before", exp)
+	mustSync(t, b)
+
+	s.Stop()
+	if err := b.Sync(ctx); !errors.Is(err, authrt.ErrUnavailable) {
+		t.Fatalf("Sync with Redis down: %v, want ErrUnavailable", err)
+	}
+	if err := a.Revoke(ctx, "during", exp); !errors.Is(err, authrt.ErrUnavailable) {
+		t.Fatalf("Revoke with Redis down: %v, want ErrUnavailable", err)
+	}
+	if !revoked(t, a, "during") {
+		t.Error("a revocation that Redis missed is not honoured locally")
+	}
+	// Within the lag, the copy answers; past it, only for what it lists.
+	if revoked(t, b, "unknown") {
+		t.Error("unknown jti revoked")
+	}
+	c.advance(3 * time.Second)
+	if !revoked(t, b, "before") {
+		t.Error("a known revocation is forgotten during the outage")
+	}
+	if r, err := b.Revoked("unknown"); r || !errors.Is(err, authrt.ErrUnavailable) {
+		t.Fatalf("unknown jti with a stale copy: %v, %v; want ErrUnavailable", r, err)
+	}
+
+	s.Restart() // empty: a new epoch
+	a.Revoke(ctx, "after", exp)
+	mustSync(t, b)
+	if !revoked(t, b, "after") || !revoked(t, b, "before") || revoked(t, b, "unknown") {
+		t.Error("after the restart b must list after and before, and answer for unknown")
+	}
+}
+
+func TestNewFails(t *testing.T) {
+	s := redistest.Start(t)
+	client := newClient(t, s)
+	tests := []struct {
+		name string
+		opts []Option
+	}{
+		{"nil option", []Option{nil}},
+		{"empty prefix", []Option{WithPrefix("")}},
+		{"lag under two intervals", []Option{WithSyncInterval(time.Second), WithMaxLag(time.Second)}},
+		{"tiny interval", []Option{WithSyncInterval(0)}},
+		{"negative grace", []Option{WithGrace(-time.Second)}},
+		{"nil logger", []Option{WithLogger(nil)}},
+		{"nil clock", []Option{WithClock(nil)}},
+	}
+	for _, tt := range tests {
+		if _, err := New(context.Background(), client, tt.opts...); err == nil {
+			t.Errorf("%s: New succeeded", tt.name)
+		}
+	}
+	if _, err := New(context.Background(), nil); !errors.Is(err, ErrInvalidOption) {
+		t.Errorf("nil client: %v", err)
+	}
+	s.Stop()
+	if _, err := New(context.Background(), client, quiet); !errors.Is(err, authrt.ErrUnavailable) {
+		t.Errorf("Redis down: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestRevokedDoesNotAllocate(t *testing.T) {
+	s := redistest.Start(t)
+	l := replica(t, s, newClock())
+	l.Revoke(context.Background(), "a", time.Now().Add(time.Hour))
+	if n := testing.AllocsPerRun(100, func() { l.Revoked("a"); l.Revoked("b") }); n != 0 {
+		t.Errorf("Revoked allocates %v times", n)
+	}
+}
+
+// TestTwoVerifiers: a token accepted (and cached) by two verifiers on one
+// Redis is refused by both once revoked through one of them.
+func TestTwoVerifiers(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	token, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "jti": "tok-1", "exp": c.now().Add(time.Hour).Unix(),
+	}).SignedString(secret)
+	ctx := context.Background()
+	lists := []*List{replica(t, s, c, WithMaxLag(2*time.Second), WithSyncInterval(time.Second)),
+		replica(t, s, c, WithMaxLag(2*time.Second), WithSyncInterval(time.Second))}
+	var vs []*jwtauth.Verifier
+	var id *authrt.Identity
+	for _, l := range lists {
+		v, err := jwtauth.New([]jwtauth.Key{jwtauth.HMAC(secret)}, jwtauth.WithClock(c.now),
+			jwtauth.WithRevocation(l), jwtauth.WithCache(64, time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if id, err = v.Verify(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vs = append(vs, v)
+	}
+	if err := revoke.Token(ctx, lists[0], id); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, lists[1])
+	for i, v := range vs {
+		if _, err := v.Verify(ctx, token); !errors.Is(err, jwtauth.ErrTokenRevoked) {
+			t.Errorf("verifier %d: %v, want ErrTokenRevoked", i, err)
+		}
+	}
+	// Redis down past the lag: an unlisted token gets 503, not 200.
+	other, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "bob", "jti": "tok-2", "exp": c.now().Add(time.Hour).Unix(),
+	}).SignedString(secret)
+	s.Stop()
+	c.advance(3 * time.Second)
+	_, err := vs[1].Verify(ctx, other)
+	if !errors.Is(err, authrt.ErrUnavailable) || errors.Is(err, authrt.ErrInvalidCredential) {
+		t.Fatalf("Verify with Redis down: %v, want ErrUnavailable", err)
+	}
+}
