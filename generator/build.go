@@ -35,6 +35,8 @@ type builder struct {
 	unsupportedUses map[string]int
 	// docAny is the document's scope-list mode (x-authgen-scopes).
 	docAny bool
+	// docExt holds the document's claim rules and rate limits.
+	docExt policyExt
 }
 
 func build(doc *document, file string, cfg Config, ps *problems) *model {
@@ -54,6 +56,7 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 	}
 	b.buildSchemes()
 	b.docAny = b.docScopesAny()
+	b.docExt = b.readPolicyExt(doc.t.Extensions, nil, "default")
 	docSecurity, docHas := b.documentSecurity()
 	b.m.DocDeclared = docHas
 	b.buildOperations(docSecurity)
@@ -301,6 +304,7 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 		if len(item.Servers) > 0 {
 			b.ps.warnf([]any{"paths", p, "servers"}, "path-level servers are ignored: the document's base paths apply")
 		}
+		pathExt := b.readPolicyExt(item.Extensions, []any{"paths", p}, p)
 		ops := item.Operations()
 		for _, method := range sortedMethods(ops) {
 			o := ops[method]
@@ -348,6 +352,11 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 			} else if op.Dropped > 0 {
 				b.ps.warnf(at, "dropped %d security alternative(s) that use an unsupported scheme", op.Dropped)
 			}
+			opName := op.ID
+			if op.Derived {
+				opName = op.GoName
+			}
+			op.Claims, op.RateLimits = effective(b.docExt, pathExt, b.readPolicyExt(o.Extensions, at, opName))
 			for _, a := range op.Alternatives {
 				for _, r := range a.Reqs {
 					r.Scheme.Uses++

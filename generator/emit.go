@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dave/jennifer/jen"
 
@@ -314,6 +315,45 @@ func emitSpec(f *jen.File, m *model) {
 			}
 			fs = append(fs, field("Security", jen.Index().Qual(rt, "Alternative").Values(alts...)))
 		}
+		if len(op.Claims) > 0 {
+			var rules []jen.Code
+			for _, c := range op.Claims {
+				var vals []jen.Code
+				for _, v := range c.Values {
+					vals = append(vals, jen.Lit(v))
+				}
+				rules = append(rules, jen.Values(
+					field("Claim", jen.Lit(c.Claim)),
+					field("Op", jen.Qual(rt, claimOpName(c.Op))),
+					field("Values", jen.Index().Any().Values(vals...))))
+			}
+			fs = append(fs, field("Claims", jen.Index().Qual(rt, "ClaimRule").Values(rules...)))
+		}
+		if len(op.RateLimits) > 0 {
+			var rules []jen.Code
+			for _, r := range op.RateLimits {
+				rf := []jen.Code{
+					field("Name", jen.Lit(r.Name)),
+					field("Limit", jen.Lit(r.Limit)),
+					field("Per", durationCode(r.Per)),
+				}
+				if r.Burst > 0 {
+					rf = append(rf, field("Burst", jen.Lit(r.Burst)))
+				}
+				rf = append(rf, field("By", jen.Qual(rt, rateKeyName(r.By))))
+				if r.Claim != "" {
+					rf = append(rf, field("Claim", jen.Lit(r.Claim)))
+				}
+				if r.LimitClaim != "" {
+					rf = append(rf, field("LimitClaim", jen.Lit(r.LimitClaim)))
+				}
+				if r.FailClosed {
+					rf = append(rf, field("FailClosed", jen.True()))
+				}
+				rules = append(rules, jen.Values(rf...))
+			}
+			fs = append(fs, field("RateLimits", jen.Index().Qual(rt, "RateLimitRule").Values(rules...)))
+		}
 		ops = append(ops, jen.Line().Comment(policySummary(op)).Line().Values(fs...))
 	}
 	if len(ops) > 0 {
@@ -376,6 +416,45 @@ func emitSpec(f *jen.File, m *model) {
 	f.Var().Id("spec").Op("=").Qual(rt, "Spec").Values(spec...)
 }
 
+// durationCode writes d in the largest unit that divides it: 90*time.Second,
+// time.Minute.
+func durationCode(d time.Duration) jen.Code {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"}} {
+		if d%u.d == 0 {
+			if d == u.d {
+				return jen.Qual("time", u.name)
+			}
+			return jen.Lit(int(d/u.d)).Op("*").Qual("time", u.name)
+		}
+	}
+	return jen.Qual("time", "Duration").Call(jen.Lit(int64(d)))
+}
+
+func claimOpName(op authrt.ClaimOp) string {
+	switch op {
+	case authrt.ClaimIn:
+		return "ClaimIn"
+	case authrt.ClaimEquals:
+		return "ClaimEquals"
+	}
+	return "ClaimContains"
+}
+
+func rateKeyName(k authrt.RateKey) string {
+	switch k {
+	case authrt.RateByKey:
+		return "RateByKey"
+	case authrt.RateByIP:
+		return "RateByIP"
+	case authrt.RateByClaim:
+		return "RateByClaim"
+	}
+	return "RateBySubject"
+}
+
 // field renders "Name: value" inside a composite literal, keeping the
 // order the emitter chose (jen.Dict sorts its keys).
 func field(name string, value jen.Code) jen.Code {
@@ -432,7 +511,20 @@ func policySummary(op *operation) string {
 	if op.Inherited {
 		s += " (document default)"
 	}
+	for _, c := range op.Claims {
+		s += "; " + (&authrt.ClaimRule{Claim: c.Claim, Op: c.Op, Values: c.Values}).String()
+	}
+	for _, r := range op.RateLimits {
+		s += fmt.Sprintf("; at most %d per %s by %s", r.Limit, r.Per, rateBy(r))
+	}
 	return s
+}
+
+func rateBy(r rateRule) string {
+	if r.By == authrt.RateByClaim {
+		return "claim " + r.Claim
+	}
+	return r.By.String()
 }
 
 func scopeGoName(m *model, name string) string {

@@ -78,6 +78,10 @@ type operation struct {
 	// Inherited is true when the document's default security applies.
 	Inherited    bool
 	Alternatives []alternative
+	// Claims and RateLimits come from x-authgen-claims and
+	// x-authgen-rate-limit (operation, else path, else document).
+	Claims     []claimRule
+	RateLimits []rateRule
 	// Declared is true when the operation has its own security field.
 	Declared bool
 	// Dropped counts alternatives removed by DropUnsupported.

@@ -29,6 +29,10 @@ type compiledOp struct {
 	challenges401 []string
 	realm         string
 	kinds         []SchemeType
+	// method and path (template) name the operation in audit records.
+	method, path string
+	claims       []ClaimRule
+	rates        []RateLimitRule
 }
 
 type opPlace struct {
@@ -52,9 +56,19 @@ type opReq struct {
 
 func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 	o := &spec.Operations[i]
-	c := compiledOp{id: o.ID, realm: realm, public: o.Public}
+	c := compiledOp{id: o.ID, realm: realm, public: o.Public, method: o.Method, path: o.Path, claims: o.Claims, rates: o.RateLimits}
 	if o.Public && len(o.Security) > 0 {
 		return c, fmt.Errorf("%w: operation %q is public but lists security requirements", ErrConfig, o.ID)
+	}
+	for i := range o.Claims {
+		if err := o.Claims[i].valid(); err != nil {
+			return c, fmt.Errorf("%w: operation %q: %v", ErrConfig, o.ID, err)
+		}
+	}
+	for i := range o.RateLimits {
+		if err := o.RateLimits[i].valid(); err != nil {
+			return c, fmt.Errorf("%w: operation %q: %v", ErrConfig, o.ID, err)
+		}
 	}
 	local := map[int]int{}
 	for ai, alt := range o.Security {
@@ -138,7 +152,8 @@ func (c *compiledOp) challengesFor(spec *Spec, k int, params ...string) []string
 const stackSchemes = 8
 
 // evaluate applies the contract's evaluation rules to r.
-func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
+// The principal, if any, is built in info (no allocation of its own).
+func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Principal, *Denial) {
 	if c.public {
 		return nil, nil
 	}
@@ -205,7 +220,7 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 		}
 	}
 
-	lacking := -1
+	lacking, lackingRule := -1, -1
 	for ai := range c.alts {
 		a := &c.alts[ai]
 		all, scoped := true, true
@@ -219,21 +234,28 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 				scoped = false
 			}
 		}
-		if all && scoped {
-			winners := make([]*Identity, len(a.reqs))
-			for i, req := range a.reqs {
-				winners[i] = ids[req.local]
-			}
-			return newPrincipal(c.id, a.schemes, winners), nil
+		if !all {
+			continue
 		}
-		if all && lacking < 0 {
-			lacking = ai
+		winners := info.idBuf[:0]
+		for _, req := range a.reqs {
+			winners = append(winners, ids[req.local])
+		}
+		failed := -1
+		if scoped {
+			failed = c.failedClaim(winners)
+		}
+		if scoped && failed < 0 {
+			return info.setPrincipal(c.id, a.schemes, winners), nil
+		}
+		if lacking < 0 {
+			lacking, lackingRule = ai, failed
 		}
 	}
 	if c.anonymous {
 		// Anonymous access; a credential that verified is still reported.
 		var names []string
-		var verified []*Identity
+		verified := info.idBuf[:0]
 		for l, id := range ids {
 			if id != nil {
 				names = append(names, c.names[l])
@@ -243,7 +265,10 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 		if len(verified) == 0 {
 			return nil, nil
 		}
-		return newPrincipal(c.id, names, verified), nil
+		return info.setPrincipal(c.id, names, verified), nil
+	}
+	if lacking >= 0 && lackingRule >= 0 {
+		return nil, c.claimFailed(&c.claims[lackingRule])
 	}
 	if lacking >= 0 {
 		return nil, c.insufficientScope(&c.alts[lacking])
@@ -253,6 +278,29 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request) (*Principal, *Denial) {
 		Operation:  c.id,
 		Detail:     "authentication is required",
 		Challenges: c.challenges401,
+	}
+}
+
+// failedClaim returns the index of the first claim rule the identities of
+// an alternative fail, or -1.
+func (c *compiledOp) failedClaim(ids []*Identity) int {
+	for i := range c.claims {
+		if !c.claims[i].holds(ids) {
+			return i
+		}
+	}
+	return -1
+}
+
+// claimFailed is the 403 for an alternative whose credentials and scopes
+// held but whose claims did not. It names the rule, not the claim's value.
+func (c *compiledOp) claimFailed(rule *ClaimRule) *Denial {
+	return &Denial{
+		Status:     http.StatusForbidden,
+		Operation:  c.id,
+		Code:       CodeClaimRule,
+		Detail:     "the credential does not satisfy a policy of this operation: " + rule.String(),
+		FailedRule: rule.String(),
 	}
 }
 

@@ -1,12 +1,16 @@
 package authrt
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Options tune a Guard. The zero value is the secure default.
@@ -24,6 +28,21 @@ type Options struct {
 	Realm string
 	// ErrorWriter renders refused requests; WriteProblem by default.
 	ErrorWriter func(w http.ResponseWriter, r *http.Request, d *Denial)
+	// TrustedProxies lists the proxies (IP addresses or CIDR prefixes)
+	// whose X-Forwarded-For the guard believes when it resolves the client
+	// address; by default it believes none and uses the connection's peer.
+	TrustedProxies []string
+	// RateLimiter counts requests for x-authgen-rate-limit; an in-memory
+	// limiter by default. With a shared limiter (Redis), the in-memory one
+	// is the fallback when it fails.
+	RateLimiter RateLimiter
+	// AuditLogger, when set, receives one record per decision (see
+	// Decision); OnDecision is called with each decision too.
+	AuditLogger *slog.Logger
+	OnDecision  func(ctx context.Context, d *Decision)
+	// RequestIDHeader names the header whose value the audit record keeps
+	// as the request ID; "X-Request-Id" by default, "-" for none.
+	RequestIDHeader string
 }
 
 // Guard enforces a Spec's security on HTTP requests. It is built once, at
@@ -35,6 +54,14 @@ type Guard struct {
 	basePaths []string
 	allowAll  bool
 	errorW    func(http.ResponseWriter, *http.Request, *Denial)
+	trusted   []netip.Prefix
+	limiter   RateLimiter
+	local     *MemoryLimiter
+	// auditing is true when decisions are recorded.
+	auditing        bool
+	auditLog        *slog.Logger
+	onDecision      func(context.Context, *Decision)
+	requestIDHeader string
 }
 
 // ErrConfig is wrapped by every error NewGuard returns.
@@ -51,9 +78,21 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 	if len(verifiers) != len(spec.Schemes) {
 		return nil, fmt.Errorf("%w: %d verifiers for %d security schemes", ErrConfig, len(verifiers), len(spec.Schemes))
 	}
-	g := &Guard{spec: spec, verifiers: verifiers, allowAll: opts.AllowUnlisted, errorW: opts.ErrorWriter}
+	g := &Guard{spec: spec, verifiers: verifiers, allowAll: opts.AllowUnlisted, errorW: opts.ErrorWriter,
+		local: NewMemoryLimiter(0), limiter: opts.RateLimiter, auditLog: opts.AuditLogger, onDecision: opts.OnDecision,
+		requestIDHeader: opts.RequestIDHeader}
 	if g.errorW == nil {
 		g.errorW = WriteProblem
+	}
+	if g.limiter == nil || isNilLimiter(g.limiter) {
+		g.limiter = g.local
+	}
+	g.auditing = g.auditLog != nil || g.onDecision != nil
+	switch g.requestIDHeader {
+	case "":
+		g.requestIDHeader = "X-Request-Id"
+	case "-":
+		g.requestIDHeader = ""
 	}
 	realm := opts.Realm
 	if realm == "" {
@@ -63,6 +102,14 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 		realm = "api"
 	}
 	var errs []error
+	for _, t := range opts.TrustedProxies {
+		p, err := ParseNetwork(t)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: trusted proxy: %v", ErrConfig, err))
+			continue
+		}
+		g.trusted = append(g.trusted, p)
+	}
 	used := make([]bool, len(spec.Schemes))
 	for i := range spec.Operations {
 		op, err := compileOp(spec, i, realm)
@@ -103,7 +150,11 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 	return g, nil
 }
 
-func isNil(v Verifier) bool {
+func isNilLimiter(l RateLimiter) bool { return isNilValue(l) }
+
+func isNil(v Verifier) bool { return isNilValue(v) }
+
+func isNilValue(v any) bool {
 	if v == nil {
 		return true
 	}
@@ -146,18 +197,28 @@ func checkRoutes(spec *Spec) error {
 func (g *Guard) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op, res, allow := g.route(r)
+		var d *Denial
 		switch res {
 		case routed:
 			g.serve(&g.ops[op], w, r, next)
+			return
 		case passThrough:
+			if g.auditing {
+				g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r), nil, nil, time.Now()))
+			}
 			next.ServeHTTP(w, r)
+			return
 		case badPath:
-			g.errorW(w, r, &Denial{Status: http.StatusBadRequest, Detail: "the request path is not in canonical form"})
+			d = &Denial{Status: http.StatusBadRequest, Detail: "the request path is not in canonical form"}
 		case notListed:
-			g.errorW(w, r, &Denial{Status: http.StatusNotFound, Detail: "no operation of this API matches the request path"})
+			d = &Denial{Status: http.StatusNotFound, Detail: "no operation of this API matches the request path"}
 		case methodNotListed:
-			g.errorW(w, r, &Denial{Status: http.StatusMethodNotAllowed, Detail: "the operation does not accept this method", Allow: allow})
+			d = &Denial{Status: http.StatusMethodNotAllowed, Detail: "the operation does not accept this method", Allow: allow}
 		}
+		if g.auditing {
+			g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r), nil, d, time.Now()))
+		}
+		g.errorW(w, r, d)
 	})
 }
 
@@ -179,17 +240,38 @@ func (g *Guard) Authorize(op int, r *http.Request) (*Principal, *Denial) {
 	if op < 0 || op >= len(g.ops) {
 		return nil, &Denial{Status: http.StatusNotFound, Detail: "no such operation"}
 	}
-	return g.ops[op].evaluate(g, r)
+	info := g.infoFor(r)
+	return g.ops[op].evaluate(g, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)), info)
 }
 
+// infoFor starts the request's info with its client address.
+func (g *Guard) infoFor(r *http.Request) *requestInfo {
+	info := &requestInfo{}
+	if a, ok := ClientAddr(r, g.trusted); ok {
+		info.client = a
+	}
+	return info
+}
+
+// serve authenticates and authorizes r for op, applies its rate limits,
+// records the decision, and calls next or writes the denial.
 func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, next http.Handler) {
-	p, d := op.evaluate(g, r)
+	var start time.Time
+	if g.auditing {
+		start = time.Now()
+	}
+	info := g.infoFor(r)
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+	p, d := op.evaluate(g, r, info)
+	if d == nil && len(op.rates) > 0 {
+		d = g.rateLimit(op, w, r, info, p)
+	}
+	if g.auditing {
+		g.audit(r.Context(), g.decisionFor(r, op, info, p, d, start))
+	}
 	if d != nil {
 		g.errorW(w, r, d)
 		return
-	}
-	if p != nil {
-		r = r.WithContext(WithPrincipal(r.Context(), p))
 	}
 	next.ServeHTTP(w, r)
 }

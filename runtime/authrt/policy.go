@@ -140,6 +140,11 @@ type Operation struct {
 	Public bool
 	// Security lists the alternatives (OR), in spec order.
 	Security []Alternative
+	// Claims must all hold for an alternative to win (x-authgen-claims).
+	Claims []ClaimRule
+	// RateLimits apply once the request is authorized
+	// (x-authgen-rate-limit).
+	RateLimits []RateLimitRule
 }
 
 // Spec is what authgen generates from one OpenAPI document: its schemes,

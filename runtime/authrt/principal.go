@@ -27,20 +27,24 @@ type Principal struct {
 	identities []*Identity
 }
 
-type principalKey struct{}
-
 // PrincipalFrom returns the principal the middleware put in ctx. It reports
 // false for public operations and for anonymous access (an empty security
 // requirement) when no credential was presented.
 func PrincipalFrom(ctx context.Context) (*Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(*Principal)
-	return p, ok && p != nil
+	if info := infoFrom(ctx); info != nil && info.principal != nil {
+		return info.principal, true
+	}
+	return nil, false
 }
 
 // WithPrincipal returns a copy of ctx carrying p. It is meant for tests of
 // handlers that read the principal.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+	info := &requestInfo{principal: p}
+	if prev := infoFrom(ctx); prev != nil {
+		info.client = prev.client
+	}
+	return context.WithValue(ctx, infoKey{}, info)
 }
 
 // HasScope reports whether any identity of the principal grants scope.
@@ -54,10 +58,11 @@ func (p *Principal) HasScope(scope Scope) bool {
 }
 
 // Identity returns what the named scheme's verifier established, or nil if
-// that scheme did not authenticate the request.
+// that scheme did not authenticate the request (or p was built by hand, for
+// a test, and has no identities).
 func (p *Principal) Identity(scheme string) *Identity {
 	for i, s := range p.Schemes {
-		if s == scheme {
+		if s == scheme && i < len(p.identities) {
 			return p.identities[i]
 		}
 	}
@@ -113,14 +118,14 @@ func Claim[T any](p *Principal, name string) (T, bool) {
 	return v, true
 }
 
-// newPrincipal builds the principal of one alternative. With a single
+// fillPrincipal builds the principal of one alternative in p. With a single
 // identity it shares that identity's slices and map instead of copying.
-func newPrincipal(op OperationID, schemes []string, ids []*Identity) *Principal {
-	p := &Principal{Operation: op, Schemes: schemes, identities: ids}
+func fillPrincipal(p *Principal, op OperationID, schemes []string, ids []*Identity) {
+	*p = Principal{Operation: op, Schemes: schemes, identities: ids}
 	if len(ids) == 1 {
 		id := ids[0]
 		p.Subject, p.KeyID, p.Scopes, p.Claims = id.Subject, id.KeyID, id.Scopes, id.Claims
-		return p
+		return
 	}
 	seen := map[string]bool{}
 	for _, id := range ids {
@@ -145,5 +150,11 @@ func newPrincipal(op OperationID, schemes []string, ids []*Identity) *Principal 
 			}
 		}
 	}
+}
+
+// newPrincipal is fillPrincipal into a new Principal.
+func newPrincipal(op OperationID, schemes []string, ids []*Identity) *Principal {
+	p := &Principal{}
+	fillPrincipal(p, op, schemes, ids)
 	return p
 }

@@ -13,6 +13,10 @@ const (
 	CodeInvalidRequest    = "invalid_request"
 	CodeInvalidToken      = "invalid_token"
 	CodeInsufficientScope = "insufficient_scope"
+	// CodeClaimRule marks a 403 for a failed x-authgen-claims rule.
+	CodeClaimRule = "claim_rule_failed"
+	// CodeRateLimited marks a 429.
+	CodeRateLimited = "rate_limited"
 )
 
 // Denial describes a refused request. The middleware passes it to
@@ -32,6 +36,8 @@ type Denial struct {
 	Scopes []Scope
 	// Challenges are the WWW-Authenticate values for a 401 or 403.
 	Challenges []string
+	// FailedRule describes the claim rule that failed (403).
+	FailedRule string
 	// Allow lists the methods of the path, for a 405.
 	Allow []string
 	// RetryAfter, when positive, is sent as Retry-After (seconds), for a 503.
@@ -49,6 +55,7 @@ type problem struct {
 	Detail         string   `json:"detail,omitempty"`
 	Error          string   `json:"error,omitempty"`
 	RequiredScopes []Scope  `json:"required_scopes,omitempty"`
+	FailedRule     string   `json:"failed_rule,omitempty"`
 	Allow          []string `json:"allow,omitempty"`
 }
 
@@ -76,6 +83,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, d *Denial) {
 		Detail:         d.Detail,
 		Error:          d.Code,
 		RequiredScopes: d.Scopes,
+		FailedRule:     d.FailedRule,
 		Allow:          d.Allow,
 	})
 	w.WriteHeader(d.Status)
