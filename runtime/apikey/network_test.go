@@ -71,6 +71,29 @@ func TestVerifyNetworks(t *testing.T) {
 	}
 }
 
+func TestWithClientAddrFrom(t *testing.T) {
+	const key = "sk_test_NET_FROM_0123456789abcd"
+	r := NewRecord("k1", "", key)
+	r.Networks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	store, _ := NewMemoryStore(r)
+	type otherKey struct{}
+	from := func(ctx context.Context) (netip.Addr, bool) {
+		a, ok := ctx.Value(otherKey{}).(netip.Addr)
+		return a, ok
+	}
+	v, err := NewVerifier(store, WithClientAddrFrom(from))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.WithValue(context.Background(), otherKey{}, netip.MustParseAddr("10.1.2.3"))
+	if _, err := v.Verify(ctx, key); err != nil {
+		t.Fatalf("Verify with the address from the custom source: %v", err)
+	}
+	if _, err := NewVerifier(store, WithClientAddrFrom(nil)); err == nil {
+		t.Fatal("WithClientAddrFrom(nil) accepted")
+	}
+}
+
 func TestRecordRejectsBadNetwork(t *testing.T) {
 	r := NewRecord("k1", "", "sk_test_bad_network_0123456")
 	r.Networks = []netip.Prefix{{}}

@@ -1,8 +1,10 @@
 package apikey
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -32,6 +34,9 @@ type config struct {
 	minLen    int
 	maxLen    int
 	prefixes  []string
+	addrFrom  func(context.Context) (netip.Addr, bool)
+
+	addrFromNil bool
 }
 
 // WithHasher makes the Verifier hash keys with h, which must be the Hasher
@@ -85,10 +90,24 @@ func WithPrefixes(prefixes ...string) Option {
 	}
 }
 
+// WithClientAddrFrom sets where the Verifier finds the client address that
+// records' network rules (Record.Networks) are checked against. Default:
+// ClientAddrFrom, filled by ClientAddr.Middleware. Give another function
+// when the server resolves client addresses in its own middleware.
+func WithClientAddrFrom(from func(context.Context) (netip.Addr, bool)) Option {
+	return func(c *config) {
+		c.addrFrom = from
+		if from == nil {
+			c.addrFrom = func(context.Context) (netip.Addr, bool) { return netip.Addr{}, false }
+			c.addrFromNil = true
+		}
+	}
+}
+
 // newConfig applies opts over the defaults and checks the result, reporting
 // every problem at once.
 func newConfig(opts []Option) (*config, error) {
-	c := &config{clock: time.Now, minLen: DefaultMinKeyLength, maxLen: DefaultMaxKeyLength}
+	c := &config{clock: time.Now, minLen: DefaultMinKeyLength, maxLen: DefaultMaxKeyLength, addrFrom: ClientAddrFrom}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("apikey: nil Option")
@@ -121,6 +140,9 @@ func newConfig(opts []Option) (*config, error) {
 	if c.maxLen < c.minLen {
 		errs = append(errs, fmt.Errorf("apikey: maximum key length %d is less than the minimum %d",
 			c.maxLen, c.minLen))
+	}
+	if c.addrFromNil {
+		errs = append(errs, errors.New("apikey: WithClientAddrFrom(nil)"))
 	}
 	if c.prefixes != nil && len(c.prefixes) == 0 {
 		errs = append(errs, errors.New("apikey: WithPrefixes with no prefix"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ type Verifier struct {
 	// prefixes, when not nil, are the accepted key prefixes: keys are then
 	// parsed (format and checksum) before hashing.
 	prefixes []string
+	addrFrom func(context.Context) (netip.Addr, bool)
 }
 
 var _ authrt.Verifier = (*Verifier)(nil)
@@ -46,6 +48,7 @@ func NewVerifier(store Store, opts ...Option) (*Verifier, error) {
 		maxLen: c.maxLen,
 
 		prefixes: c.prefixes,
+		addrFrom: c.addrFrom,
 	}, nil
 }
 
@@ -56,7 +59,8 @@ func NewVerifier(store Store, opts ...Option) (*Verifier, error) {
 // decided before hashing and lookup); unknown (ErrUnknownKey), revoked
 // (ErrKeyRevoked), expired (ErrKeyExpired), not yet valid
 // (ErrKeyNotYetValid), or used from a network its record does not allow
-// (ErrNetworkNotAllowed, with the client address from ClientAddrFrom). These
+// (ErrNetworkNotAllowed, with the client address from ClientAddrFrom or
+// WithClientAddrFrom). These
 // errors wrap authrt.ErrInvalidCredential and carry a public reason for
 // authrt.PublicReason; they name the key by its record ID or prefix, never
 // by the key. A store failure, or a network rule with no client address in
@@ -109,7 +113,7 @@ func (v *Verifier) Verify(ctx context.Context, key string) (*authrt.Identity, er
 		return nil, rejectRecord(ErrKeyExpired, rec.ID)
 	}
 	if len(rec.Networks) > 0 {
-		addr, ok := ClientAddrFrom(ctx)
+		addr, ok := v.addrFrom(ctx)
 		if !ok {
 			return nil, fmt.Errorf("%w: key id %q has network rules", ErrNoClientAddr, rec.ID)
 		}

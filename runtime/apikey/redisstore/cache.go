@@ -1,0 +1,160 @@
+package redisstore
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/authgen/authgen/runtime/apikey"
+)
+
+// cacheShards spreads the cache over several locks, so that lookups on many
+// cores do not all share one read lock's cache line.
+const cacheShards = 16
+
+// cache holds the records this replica looked up recently, by hash. Absent
+// keys are not cached: a new key is found on its first use.
+type cache struct {
+	shards      [cacheShards]shard
+	maxPerShard int
+}
+
+type shard struct {
+	mu      sync.RWMutex
+	entries map[apikey.Hash]*entry
+}
+
+// entry is one cached record. Its state is replaced, never changed, so a
+// lookup reads it with one atomic load.
+type entry struct {
+	state      atomic.Pointer[state]
+	refreshing atomic.Bool // a background refresh is running
+}
+
+// state is what the replica knows about one key.
+type state struct {
+	rec     *apikey.Record
+	fetched int64 // when Redis last confirmed rec (Unix nanoseconds)
+	// fresh: rec may be served without asking Redis while younger than
+	// the maximum age. Cleared when a change may have been missed.
+	fresh bool
+	// stale: rec may be served while Redis is down, while younger than the
+	// stale limit. Cleared when the record changed and its new version
+	// could not be read.
+	stale bool
+	// gen counts invalidations, so that a fetch that started before one
+	// does not store what it read over it.
+	gen uint64
+}
+
+func newCache(maxEntries int) *cache {
+	c := &cache{maxPerShard: max(1, maxEntries/cacheShards)}
+	for i := range c.shards {
+		c.shards[i].entries = map[apikey.Hash]*entry{}
+	}
+	return c
+}
+
+func (c *cache) shard(h apikey.Hash) *shard { return &c.shards[h[0]%cacheShards] }
+
+// get returns the entry for h, or nil.
+func (c *cache) get(h apikey.Hash) *entry {
+	s := c.shard(h)
+	s.mu.RLock()
+	e := s.entries[h]
+	s.mu.RUnlock()
+	return e
+}
+
+// put records that Redis returned rec for h at fetched, unless an
+// invalidation came after the fetch began (seen is the state then, nil for
+// a new entry).
+func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fetched int64) {
+	if e == nil {
+		s := c.shard(h)
+		s.mu.Lock()
+		if e = s.entries[h]; e == nil {
+			if len(s.entries) >= c.maxPerShard {
+				for k := range s.entries { // full: drop one, at random
+					delete(s.entries, k)
+					break
+				}
+			}
+			e = &entry{}
+			e.state.Store(&state{rec: rec, fetched: fetched, fresh: true, stale: true})
+			s.entries[h] = e
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		seen = e.state.Load() // raced with another fetch: keep the newer
+	}
+	next := &state{rec: rec, fetched: fetched, fresh: true, stale: true}
+	for {
+		cur := e.state.Load()
+		if seen != nil && cur.gen != seen.gen {
+			return // invalidated while fetching: the next lookup asks again
+		}
+		next.gen = cur.gen
+		if e.state.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
+// remove forgets h (Redis no longer has it).
+func (c *cache) remove(h apikey.Hash) {
+	s := c.shard(h)
+	s.mu.Lock()
+	delete(s.entries, h)
+	s.mu.Unlock()
+}
+
+// invalidate makes the next lookup of h ask Redis, its record having
+// changed, and returns its entry (nil if h is not cached) and the state
+// after the change.
+func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
+	e := c.get(h)
+	if e == nil {
+		return nil, nil
+	}
+	return e, e.update(func(st *state) { st.fresh = false })
+}
+
+// invalidateAll makes the next lookup of every key ask Redis, after
+// invalidations may have been missed. Entries may still be served stale.
+func (c *cache) invalidateAll() {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		for _, e := range s.entries {
+			e.update(func(st *state) { st.fresh = false })
+		}
+		s.mu.RUnlock()
+	}
+}
+
+// len returns the number of cached entries.
+func (c *cache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.entries)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// update replaces e's state by a changed copy with the next generation,
+// and returns the copy.
+func (e *entry) update(change func(*state)) *state {
+	for {
+		cur := e.state.Load()
+		next := *cur
+		change(&next)
+		next.gen++
+		if e.state.CompareAndSwap(cur, &next) {
+			return &next
+		}
+	}
+}
