@@ -356,7 +356,17 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 			if op.Derived {
 				opName = op.GoName
 			}
-			op.Claims, op.RateLimits = effective(b.docExt, pathExt, b.readPolicyExt(o.Extensions, at, opName))
+			opExt := b.readPolicyExt(o.Extensions, at, opName)
+			op.Claims, op.RateLimits = effective(b.docExt, pathExt, opExt)
+			if op.Public && len(op.Claims) > 0 {
+				// Nothing is authenticated, so no claim can hold: rules
+				// inherited from the document or path do not apply, and
+				// the operation's own are a mistake.
+				if opExt.hasClaims || pathExt.hasClaims {
+					b.ps.warnf(append(at, "x-authgen-claims"), "claim rules on a public operation are never checked: nothing is authenticated")
+				}
+				op.Claims = nil
+			}
 			for _, a := range op.Alternatives {
 				for _, r := range a.Reqs {
 					r.Scheme.Uses++

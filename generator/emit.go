@@ -354,6 +354,9 @@ func emitSpec(f *jen.File, m *model) {
 			}
 			fs = append(fs, field("RateLimits", jen.Index().Qual(rt, "RateLimitRule").Values(rules...)))
 		}
+		if len(op.Claims) > 0 || len(op.RateLimits) > 0 {
+			fs = lines(fs, 0)
+		}
 		ops = append(ops, jen.Line().Comment(policySummary(op)).Line().Values(fs...))
 	}
 	if len(ops) > 0 {
@@ -482,7 +485,11 @@ func policySummary(op *operation) string {
 		head = op.ID + ": "
 	}
 	if op.Public {
-		return head + "public"
+		s := head + "public"
+		for _, r := range op.RateLimits {
+			s += fmt.Sprintf("; at most %d per %s by %s", r.Limit, shortDuration(r.Per), rateBy(r))
+		}
+		return s
 	}
 	if len(op.Alternatives) == 0 {
 		return head + "no usable alternative: every request is refused"
@@ -515,7 +522,18 @@ func policySummary(op *operation) string {
 		s += "; " + (&authrt.ClaimRule{Claim: c.Claim, Op: c.Op, Values: c.Values}).String()
 	}
 	for _, r := range op.RateLimits {
-		s += fmt.Sprintf("; at most %d per %s by %s", r.Limit, r.Per, rateBy(r))
+		s += fmt.Sprintf("; at most %d per %s by %s", r.Limit, shortDuration(r.Per), rateBy(r))
+	}
+	return s
+}
+
+// shortDuration writes 1h, 1m, 90s rather than time's 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	for _, z := range []string{"m0s", "h0m"} {
+		if strings.HasSuffix(s, z) {
+			s = strings.TrimSuffix(s, z[1:])
+		}
 	}
 	return s
 }

@@ -31,7 +31,7 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 			burst = limit
 		}
 		l := Limit{Rate: limit, Burst: burst, Period: rule.Per}
-		key := rule.Name + "\x00" + rateSubject(rule, info, p)
+		key := rateKey(rule, info, p)
 		res, err := g.limiter.Allow(r.Context(), key, l)
 		if err != nil {
 			if rule.FailClosed {
@@ -53,9 +53,16 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 		return nil
 	}
 	h := w.Header()
-	window := int(math.Ceil(tightest.Per.Seconds()))
-	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", tightest.Name, tightLimit, window))
-	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", tightest.Name, tightRes.Remaining, ceilSeconds(tightRes.ResetAfter)))
+	quoted := strconv.Quote(tightest.Name)
+	var buf [96]byte
+	b := append(append(buf[:0], quoted...), ";q="...)
+	b = strconv.AppendInt(b, int64(tightLimit), 10)
+	b = strconv.AppendInt(append(b, ";w="...), int64(math.Ceil(tightest.Per.Seconds())), 10)
+	h["Ratelimit-Policy"] = []string{string(b)}
+	b = append(append(buf[:0], quoted...), ";r="...)
+	b = strconv.AppendInt(b, int64(tightRes.Remaining), 10)
+	b = strconv.AppendInt(append(b, ";t="...), int64(ceilSeconds(tightRes.ResetAfter)), 10)
+	h["Ratelimit"] = []string{string(b)}
 	if tightRes.Allowed {
 		return nil
 	}
@@ -72,35 +79,33 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 	}
 }
 
-// rateSubject is whose requests a rule counts together. Callers without
-// the named identity (anonymous, or no such claim) count by client address.
-func rateSubject(rule *RateLimitRule, info *requestInfo, p *Principal) string {
-	if p != nil {
-		switch rule.By {
-		case RateBySubject:
-			if p.Subject != "" {
-				return "s:" + p.Subject
+// rateKey names the bucket of a request under rule: the rule's name and
+// whose requests it counts together. Callers without the named identity
+// (anonymous, or no such claim) count by client address.
+func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
+	kind, who := "ip", "unknown"
+	switch {
+	case p != nil && rule.By == RateBySubject && p.Subject != "":
+		kind, who = "s", p.Subject
+	case p != nil && rule.By == RateByKey && p.KeyID != "":
+		kind, who = "k", p.KeyID
+	case p != nil && rule.By == RateByKey && p.Subject != "":
+		kind, who = "s", p.Subject
+	case p != nil && rule.By == RateByClaim:
+		if v, ok := claimIn(p.Claims, rule.Claim); ok {
+			kind, who = "c", fmt.Sprint(v)
+			if s, ok := v.(string); ok {
+				who = s
 			}
-		case RateByKey:
-			if p.KeyID != "" {
-				return "k:" + p.KeyID
-			}
-			if p.Subject != "" {
-				return "s:" + p.Subject
-			}
-		case RateByClaim:
-			if v, ok := claimIn(p.Claims, rule.Claim); ok {
-				if s, ok := v.(string); ok {
-					return "c:" + s
-				}
-				return "c:" + fmt.Sprint(v)
-			}
+			break
+		}
+		fallthrough
+	default:
+		if info != nil && info.client.IsValid() {
+			who = info.client.String()
 		}
 	}
-	if info != nil && info.client.IsValid() {
-		return "ip:" + info.client.String()
-	}
-	return "ip:unknown"
+	return rule.Name + "\x00" + kind + ":" + who
 }
 
 func ceilSeconds(d time.Duration) int {
