@@ -48,6 +48,9 @@ func readPlace(r *http.Request, p place) (string, found) {
 // means the header holds no bearer credential.
 func bearerToken(v string) (string, found) {
 	word, token, _ := strings.Cut(v, " ")
+	if tabSeparated(word, "Bearer") {
+		return "", malformed
+	}
 	if !strings.EqualFold(word, "Bearer") {
 		return "", absent
 	}
@@ -58,12 +61,24 @@ func bearerToken(v string) (string, found) {
 	return token, present
 }
 
+// tabSeparated reports whether word is scheme followed by a tab: RFC 7235
+// separates the auth-scheme from its credential with spaces only, so this
+// is a malformed credential of that scheme, not the absence of one (which
+// would let an anonymous alternative ignore it).
+func tabSeparated(word, scheme string) bool {
+	w, _, tab := strings.Cut(word, "\t")
+	return tab && strings.EqualFold(w, scheme)
+}
+
 // basicCredential takes "user-id:password" out of an Authorization header
 // value (RFC 7617). Anything but "Basic" means no basic credential; bad
 // base64, a missing colon, control characters or invalid UTF-8 make it
 // malformed.
 func basicCredential(v string) (string, found) {
 	word, b64, _ := strings.Cut(v, " ")
+	if tabSeparated(word, "Basic") {
+		return "", malformed
+	}
 	if !strings.EqualFold(word, "Basic") {
 		return "", absent
 	}
@@ -131,7 +146,8 @@ func cookieValue(headers []string, name string) (string, found) {
 			part, h, _ = strings.Cut(h, ";")
 			part = strings.TrimSpace(part)
 			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			// net/http trims the name ("session =x" is "session").
+			if !ok || strings.TrimSpace(k) != name {
 				continue
 			}
 			if res != absent {

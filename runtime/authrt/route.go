@@ -200,26 +200,40 @@ const (
 // its operation's checks.
 func (g *Guard) route(r *http.Request) (op int, res routing, allow []string) {
 	path := r.URL.Path
-	if !canonicalPath(path) || (r.URL.RawPath != "" && hasEncodedSlash(r.URL.RawPath)) {
+	// A backslash, literal or encoded, is a separator to some servers.
+	if !canonicalPath(path) || strings.IndexByte(path, '\\') >= 0 ||
+		(r.URL.RawPath != "" && hasEncodedSlash(r.URL.RawPath)) {
 		return -1, badPath, nil
 	}
+	op, res, allow = g.routePath(r, path)
+	// RawPath is set when the client escaped the path in a way other than
+	// the default ("/items/m%69ne"). Routers disagree on which form they
+	// match (net/http decodes, chi and echo use RawPath), so both must lead
+	// to the same place, or the request is refused.
+	if raw := r.URL.RawPath; raw != "" {
+		if op2, res2, _ := g.routePath(r, raw); op2 != op || res2 != res {
+			return -1, badPath, nil
+		}
+	}
+	return op, res, allow
+}
+
+// routePath is route for one spelling of the request path, already checked
+// to be canonical.
+func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, allow []string) {
 	if len(path) > 1 && path[len(path)-1] == '/' {
 		path = path[:len(path)-1]
 	}
 	rel, ok := g.stripBase(path, false)
 	method := r.Method
-	if method == http.MethodOptions && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
+	if method == http.MethodOptions && ok && r.Header.Get("Origin") != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 		// A CORS preflight never carries credentials; the application's
-		// CORS handler answers it. Only listed paths get through.
-		if ok {
-			if _, m := g.spec.match(method, rel, false); m != routeNone {
-				return -1, passThrough, nil
-			}
-		}
-		if g.allowAll {
+		// CORS handler answers it. Only listed paths get through, and not
+		// to a listed OPTIONS operation, which keeps its checks (anyone can
+		// send the two headers).
+		if _, m := g.spec.match(method, rel, false); m == routeMethodNotListed {
 			return -1, passThrough, nil
 		}
-		return -1, notListed, nil
 	}
 	m := routeNone
 	if ok {
@@ -256,7 +270,7 @@ func (g *Guard) route(r *http.Request) (op int, res routing, allow []string) {
 // as net/http serves HEAD with the GET handler.
 func (g *Guard) matchMethod(method, path string, fold bool) (int, routeResult) {
 	op, m := g.spec.match(method, path, fold)
-	if m != routeFound && method == http.MethodHead {
+	if m != routeFound && (method == http.MethodHead || fold && strings.EqualFold(method, http.MethodHead)) {
 		if op2, m2 := g.spec.match(http.MethodGet, path, fold); m2 == routeFound {
 			return op2, m2
 		}
