@@ -1,0 +1,216 @@
+// Package issuertest checks that an issuer.Store behaves as the Issuer
+// needs: rotation, reuse detection, expiry, revocation and atomicity under
+// concurrent refreshes. Each Store's tests call Run.
+package issuertest
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authgen/authgen/runtime/issuer"
+	"github.com/authgen/authgen/runtime/jwtauth"
+)
+
+// Clock is a settable clock.
+type Clock struct{ ns atomic.Int64 }
+
+// NewClock returns a Clock at t.
+func NewClock(t time.Time) *Clock { c := &Clock{}; c.ns.Store(t.UnixNano()); return c }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// Revoked records what an Issuer revokes.
+type Revoked struct {
+	mu   sync.Mutex
+	JTIs []string
+}
+
+// Revoke implements issuer.Revoker.
+func (r *Revoked) Revoke(_ context.Context, jti string, _ time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.JTIs = append(r.JTIs, jti)
+	return nil
+}
+
+// Has reports whether jti was revoked.
+func (r *Revoked) Has(jti string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.JTIs, jti)
+}
+
+// fixture is an Issuer on the store under test.
+type fixture struct {
+	iss     *issuer.Issuer
+	clock   *Clock
+	revoked *Revoked
+	v       *jwtauth.Verifier
+}
+
+func newFixture(t *testing.T, store issuer.Store) *fixture {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, err := issuer.NewSigner(key, issuer.SignWithKeyID("k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: NewClock(time.Now().Truncate(time.Second)), revoked: &Revoked{}}
+	f.iss, err = issuer.New(signer, store, issuer.WithIssuer("https://auth.example.com"),
+		issuer.WithAudience("https://api.example.com"), issuer.WithClock(f.clock.Now),
+		issuer.WithAccessTTL(5*time.Minute), issuer.WithRefreshTTL(time.Hour, 3*time.Hour),
+		issuer.WithRevoker(f.revoked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.v, err = f.iss.Verifier(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// jti returns the jti of a valid access token.
+func (f *fixture) jti(t *testing.T, access string) string {
+	t.Helper()
+	id, err := f.v.Verify(context.Background(), access)
+	if err != nil {
+		t.Fatalf("access token: %v", err)
+	}
+	return id.KeyID
+}
+
+// Run runs the conformance tests on stores made by newStore, one per test.
+func Run(t *testing.T, newStore func(t *testing.T) issuer.Store) {
+	ctx := context.Background()
+	t.Run("rotation and reuse detection", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		first, err := f.iss.Issue(ctx, "alice", []string{"chat"}, map[string]any{"plan": "pro"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(4 * time.Minute)
+		second, err := f.iss.Refresh(ctx, first.RefreshToken)
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		if second.RefreshToken == first.RefreshToken || second.SessionID != first.SessionID {
+			t.Fatal("the refresh token did not rotate within its session")
+		}
+		id, err := f.v.Verify(ctx, second.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.Subject != "alice" || !id.HasScope("chat") || id.Claims["plan"] != "pro" || id.Claims["sid"] != first.SessionID {
+			t.Errorf("refreshed access token lost its claims: %+v", id.Claims)
+		}
+		// The first refresh token is presented again: the session falls.
+		_, err = f.iss.Refresh(ctx, first.RefreshToken)
+		if !errors.Is(err, issuer.ErrRefreshTokenReused) || !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("reused refresh token: %v, want ErrRefreshTokenReused", err)
+		}
+		if _, err := f.iss.Refresh(ctx, second.RefreshToken); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("current token of a revoked session: %v, want ErrInvalidRefreshToken", err)
+		}
+		for _, tok := range []*issuer.Tokens{first, second} {
+			if jti := f.jti(t, tok.AccessToken); !f.revoked.Has(jti) {
+				t.Errorf("live access token %s of the session was not revoked", jti)
+			}
+		}
+	})
+
+	t.Run("concurrent refreshes: one wins", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		tok, err := f.iss.Issue(ctx, "bob", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.iss.Refresh(ctx, tok.RefreshToken)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, issuer.ErrInvalidRefreshToken):
+					t.Errorf("Refresh: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := wins.Load(); n != 1 {
+			t.Fatalf("%d concurrent refreshes of one token succeeded, want 1", n)
+		}
+	})
+
+	t.Run("expiry", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		tok, _ := f.iss.Issue(ctx, "carol", nil, nil)
+		f.clock.Advance(time.Hour + time.Second) // refresh TTL
+		if _, err := f.iss.Refresh(ctx, tok.RefreshToken); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("expired refresh token: %v", err)
+		}
+		// Refreshing every 50 minutes keeps a session only until its end.
+		tok, _ = f.iss.Issue(ctx, "carol", nil, nil)
+		var err error
+		for range 3 {
+			f.clock.Advance(50 * time.Minute)
+			if tok, err = f.iss.Refresh(ctx, tok.RefreshToken); err != nil {
+				t.Fatalf("refresh within the session: %v", err)
+			}
+		}
+		if !tok.RefreshExpiresAt.Equal(f.clock.Now().Add(30 * time.Minute)) {
+			t.Errorf("last refresh token expires at %v, want the session's end", tok.RefreshExpiresAt)
+		}
+		f.clock.Advance(31 * time.Minute) // past the 3 h session
+		if _, err := f.iss.Refresh(ctx, tok.RefreshToken); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("refresh past the session's end: %v", err)
+		}
+	})
+
+	t.Run("logout", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		tok, _ := f.iss.Issue(ctx, "dan", nil, nil)
+		if err := f.iss.Revoke(ctx, tok.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		if !f.revoked.Has(f.jti(t, tok.AccessToken)) {
+			t.Error("the access token was not revoked")
+		}
+		if _, err := f.iss.Refresh(ctx, tok.RefreshToken); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("refresh after logout: %v", err)
+		}
+		if err := f.iss.Revoke(ctx, "rt_unknown"); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("Revoke of an unknown token: %v", err)
+		}
+	})
+
+	t.Run("unknown and malformed tokens", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		tok, _ := f.iss.Issue(ctx, "eve", nil, nil)
+		flipped := []byte(tok.RefreshToken)
+		flipped[len(flipped)-2] ^= 1
+		for _, bad := range []string{"", "rt_", tok.AccessToken, string(flipped), tok.RefreshToken + "x", " " + tok.RefreshToken} {
+			if _, err := f.iss.Refresh(ctx, bad); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+				t.Errorf("Refresh(%.12q...): %v, want ErrInvalidRefreshToken", bad, err)
+			}
+		}
+		if _, err := f.iss.Refresh(ctx, tok.RefreshToken); err != nil {
+			t.Errorf("the real token after the bad ones: %v", err)
+		}
+	})
+}
