@@ -28,6 +28,8 @@ import (
 //     where the spec says they must be empty;
 //   - plain-http-server: a server on plain http while operations carry
 //     credentials;
+//   - claims-with-anonymous: claim rules on an operation that also allows
+//     anonymous access, which admits whoever fails them;
 //   - strict-validation: the document fails kin-openapi's full validation
 //     (authgen reads it anyway; a warning).
 func Check(spec []byte, name string, cfg Config) []Problem {
@@ -101,6 +103,9 @@ func lint(m *model, ps *problems) {
 		at := specPathElems(op)
 		if secured > 0 && op.Public && !op.Declared && !m.DocDeclared {
 			warn("no-security", at, "%s %s declares no security while %d other operation(s) do; add security: [] if it is meant to be public", op.Method, op.Path, secured)
+		}
+		if len(op.Claims) > 0 && hasAnonymous(op) {
+			warn("claims-with-anonymous", at, "%s %s has claim rules and an anonymous alternative ({}): a caller failing the rules is still let in anonymously", op.Method, op.Path)
 		}
 		for ai, a := range op.Alternatives {
 			for i := 0; i < len(a.Reqs); i++ {

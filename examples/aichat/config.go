@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 
@@ -19,15 +20,18 @@ import (
 // config is what the server needs: the JWT keys and options, and the API-key
 // records.
 type config struct {
-	jwtKeys    []jwtauth.Key
-	jwtOptions []jwtauth.Option
-	keys       []apikey.Record
+	jwtKeys        []jwtauth.Key
+	jwtOptions     []jwtauth.Option
+	keys           []apikey.Record
+	trustedProxies []string
+	// audit receives one record per decision; nil for none.
+	audit *slog.Logger
 }
 
 // devSecrets are made up at startup in dev mode, so the sample credentials
 // work against this process only.
 type devSecrets struct {
-	token, key string
+	token, freeToken, key string
 }
 
 func configFromEnv(getenv func(string) string) (config, *devSecrets, error) {
@@ -87,20 +91,25 @@ func devConfig() (config, *devSecrets, error) {
 	rand.Read(keyBytes)
 	key := "sk_dev_" + base64.RawURLEncoding.EncodeToString(keyBytes)
 	now := time.Now()
-	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub":   "dev-user",
-		"scope": "ai.chat.generate ai.inference.embedding ai.admin",
-		"plan":  "pro",
-		"iat":   now.Unix(),
-		"exp":   now.Add(time.Hour).Unix(),
-	}).SignedString(secret)
+	sign := func(sub, plan, scope string) (string, error) {
+		return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"sub": sub, "scope": scope, "plan": plan,
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		}).SignedString(secret)
+	}
+	token, err := sign("dev-user", "pro", "ai.chat.generate ai.inference.embedding ai.admin")
+	if err != nil {
+		return config{}, nil, err
+	}
+	freeToken, err := sign("free-user", "free", "ai.chat.generate")
 	if err != nil {
 		return config{}, nil, err
 	}
 	rec := apikey.NewRecord("key_dev", "dev-integration", key, "ai.chat.generate", "ai.inference.embedding")
 	rec.CreatedAt = now
+	rec.Metadata = map[string]any{"plan": "free"}
 	return config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(secret)}, keys: []apikey.Record{rec}},
-		&devSecrets{token: token, key: key}, nil
+		&devSecrets{token: token, freeToken: freeToken, key: key}, nil
 }
 
 func printDevHelp(w io.Writer, addr string, dev *devSecrets) {
@@ -108,18 +117,24 @@ func printDevHelp(w io.Writer, addr string, dev *devSecrets) {
 valid for this process only. Do not use dev mode in production.
 
 Sample credentials (paste into another shell):
-  # bearer JWT: sub dev-user, scopes ai.chat.generate ai.inference.embedding ai.admin, 1h
+  # bearer JWT: sub dev-user, plan pro, scopes ai.chat.generate ai.inference.embedding ai.admin, 1h
   export TOKEN=%s
-  # API key: id key_dev, scopes ai.chat.generate ai.inference.embedding
+  # bearer JWT: sub free-user, plan free, scope ai.chat.generate, 1h
+  export FREE_TOKEN=%s
+  # API key: id key_dev, plan free, scopes ai.chat.generate ai.inference.embedding
   export KEY=%s
 
 Try:
-  curl -i http://%[3]s/v1/health
-  curl -i http://%[3]s/v1/models
-  curl -i -X POST http://%[3]s/v1/chat/completions        # 401 with a challenge
-  curl -i -X POST http://%[3]s/v1/chat/completions -H "Authorization: Bearer $TOKEN"
-  curl -i -X POST http://%[3]s/v1/embeddings -H "X-API-Key: $KEY"
-  curl -i -X DELETE http://%[3]s/v1/admin/keys/key_dev -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
+  curl -i http://%[4]s/v1/health
+  curl -i http://%[4]s/v1/models
+  curl -i -X POST http://%[4]s/v1/chat/completions        # 401 with a challenge
+  curl -i -X POST http://%[4]s/v1/chat/completions -H "Authorization: Bearer $TOKEN"
+  curl -i -X POST http://%[4]s/v1/embeddings -H "X-API-Key: $KEY"
+  curl -i -X POST http://%[4]s/v1/chat/completions/premium -H "Authorization: Bearer $FREE_TOKEN"   # 403: plan
+  for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%%{http_code}\n' -X POST http://%[4]s/v1/chat/completions -H "Authorization: Bearer $FREE_TOKEN"; done   # 429
+  curl -i -X DELETE http://%[4]s/v1/admin/keys/key_dev -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
 
-`, dev.token, dev.key, addr)
+Every decision is logged to stderr (never a credential).
+
+`, dev.token, dev.freeToken, dev.key, addr)
 }

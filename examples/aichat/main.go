@@ -12,6 +12,7 @@
 //	AICHAT_JWT_ISSUER     required "iss" of tokens, if set
 //	AICHAT_JWT_AUDIENCE   required "aud" of tokens, if set
 //	AICHAT_API_KEYS       path to a JSON array of API-key records (hashes, never keys)
+//	AICHAT_TRUSTED_PROXIES comma-separated proxies whose X-Forwarded-For is believed
 //
 // With none of the JWT and key variables set it runs in dev mode: it makes a
 // random secret and key, and prints a sample token, the key and curl lines.
@@ -26,9 +27,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -44,6 +47,10 @@ func run(getenv func(string) string, out io.Writer) error {
 	cfg, dev, err := configFromEnv(getenv)
 	if err != nil {
 		return err
+	}
+	cfg.audit = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if p := getenv("AICHAT_TRUSTED_PROXIES"); p != "" {
+		cfg.trustedProxies = strings.Split(p, ",")
 	}
 	addr := getenv("AICHAT_ADDR")
 	if addr == "" {

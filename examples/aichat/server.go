@@ -28,6 +28,10 @@ func newServer(cfg config) (http.Handler, error) {
 	auth, err := aichatauth.New(aichatauth.Config{
 		BearerAuth: jwtVerifier,
 		APIKeyAuth: keyVerifier,
+		Options: authrt.Options{
+			TrustedProxies: cfg.trustedProxies,
+			AuditLogger:    cfg.audit,
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -35,6 +39,7 @@ func newServer(cfg config) (http.Handler, error) {
 	api := &api{store: store}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", api.chat)
+	mux.HandleFunc("POST /v1/chat/completions/premium", api.premium)
 	mux.HandleFunc("POST /v1/embeddings", api.embed)
 	mux.HandleFunc("GET /v1/models", api.models)
 	mux.HandleFunc("GET /v1/health", api.health)
@@ -66,6 +71,16 @@ func (a *api) chat(w http.ResponseWriter, r *http.Request) {
 		"object":  "chat.completion",
 		"model":   "example-small",
 		"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": "Hello from aichat."}}},
+		"caller":  caller(r),
+	})
+}
+
+// premium serves the large model; the middleware has checked the plan claim.
+func (a *api) premium(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"object":  "chat.completion",
+		"model":   "example-large",
+		"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": "Hello from the large model."}}},
 		"caller":  caller(r),
 	})
 }

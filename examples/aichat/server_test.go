@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +16,16 @@ import (
 )
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
+
+func tokenWith(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	claims["exp"] = time.Now().Add(time.Hour).Unix()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 func token(t *testing.T, scope string) string {
 	t.Helper()
@@ -39,6 +50,8 @@ func TestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	chat, admin := token(t, "ai.chat.generate"), token(t, "ai.chat.generate ai.admin")
+	pro := tokenWith(t, jwt.MapClaims{"sub": "pro-user", "scope": "ai.chat.generate", "plan": "pro"})
+	free := tokenWith(t, jwt.MapClaims{"sub": "free-user", "scope": "ai.chat.generate", "plan": "free"})
 	forged := chat[:len(chat)-2] + "xx"
 	bearer := func(tok string) [2]string { return [2]string{"Authorization", "Bearer " + tok} }
 	apiKey := func(k string) [2]string { return [2]string{"X-API-Key", k} }
@@ -63,6 +76,9 @@ func TestServer(t *testing.T) {
 		{"DELETE", "/v1/admin/keys/key_1", [][2]string{bearer(admin), apiKey(key)}, 204, ""},
 		{"POST", "/v1/chat/completions", [][2]string{apiKey(key)}, 401, "revoked"},
 		{"GET", "/v1/unknown", nil, 404, ""},
+		{"POST", "/v1/chat/completions/premium", [][2]string{bearer(pro)}, 200, "example-large"},
+		{"POST", "/v1/chat/completions/premium", [][2]string{bearer(free)}, 403, `claim \"plan\" must be one of`},
+		{"POST", "/v1/chat/completions/premium", [][2]string{bearer(chat)}, 403, "claim_rule_failed"},
 	}
 	for _, s := range steps {
 		r := httptest.NewRequest(s.method, s.path, nil)
@@ -77,6 +93,29 @@ func TestServer(t *testing.T) {
 		if body := rec.Body.String(); strings.Contains(body, key) || strings.Contains(body, chat) {
 			t.Errorf("%s %s: response contains a credential", s.method, s.path)
 		}
+	}
+}
+
+// TestChatRateLimit: the chat operation allows a burst of 5 per caller.
+func TestChatRateLimit(t *testing.T) {
+	srv, err := newServer(config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, "ai.chat.generate")
+	var codes []int
+	for i := 0; i < 6; i++ {
+		r := httptest.NewRequest("POST", "/v1/chat/completions", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		codes = append(codes, rec.Code)
+		if i == 5 && (rec.Header().Get("Retry-After") == "" || rec.Header().Get("RateLimit-Policy") != `"chat";q=20;w=60`) {
+			t.Errorf("429 headers: %v", rec.Header())
+		}
+	}
+	if fmt.Sprint(codes) != "[200 200 200 200 200 429]" {
+		t.Errorf("codes %v, want five 200s then 429", codes)
 	}
 }
 

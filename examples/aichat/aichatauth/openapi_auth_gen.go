@@ -5,6 +5,7 @@ package aichatauth
 import (
 	authrt "github.com/authgen/authgen/runtime/authrt"
 	"net/http"
+	"time"
 )
 
 // This file needs a runtime that supports generated-code version 1: a
@@ -28,7 +29,7 @@ const (
 	// Not declared by any scheme; required by revokeKey.
 	ScopeAIAdmin authrt.Scope = "ai.admin"
 	// ScopeAIChatGenerate is the scope "ai.chat.generate".
-	// Not declared by any scheme; required by createChatCompletion.
+	// Not declared by any scheme; required by createChatCompletion, createPremiumCompletion.
 	ScopeAIChatGenerate authrt.Scope = "ai.chat.generate"
 	// ScopeAIInferenceEmbedding is the scope "ai.inference.embedding".
 	// Not declared by any scheme; required by createEmbedding.
@@ -41,6 +42,8 @@ const (
 	OpRevokeKey authrt.OperationID = "revokeKey"
 	// OpCreateChatCompletion is operation "createChatCompletion": POST /chat/completions (Generate a chat completion).
 	OpCreateChatCompletion authrt.OperationID = "createChatCompletion"
+	// OpCreatePremiumCompletion is operation "createPremiumCompletion": POST /chat/completions/premium (Generate a chat completion with the large model).
+	OpCreatePremiumCompletion authrt.OperationID = "createPremiumCompletion"
 	// OpCreateEmbedding is operation "createEmbedding": POST /embeddings (Embed text).
 	OpCreateEmbedding authrt.OperationID = "createEmbedding"
 	// OpGetHealth is operation "getHealth": GET /health (Health check).
@@ -53,6 +56,7 @@ const (
 const (
 	opIndexRevokeKey = iota
 	opIndexCreateChatCompletion
+	opIndexCreatePremiumCompletion
 	opIndexCreateEmbedding
 	opIndexGetHealth
 	opIndexListModels
@@ -61,9 +65,9 @@ const (
 // Config holds one verifier per security scheme. New fails when a scheme that
 // some operation uses has none, so a missing verifier is found at startup.
 type Config struct {
-	// APIKeyAuth verifies credentials of security scheme "apiKeyAuth": API key in header "X-API-Key". Required: 4 operation(s) use it.
+	// APIKeyAuth verifies credentials of security scheme "apiKeyAuth": API key in header "X-API-Key". Required: 5 operation(s) use it.
 	APIKeyAuth authrt.Verifier
-	// BearerAuth verifies credentials of security scheme "bearerAuth": http bearer token in the Authorization header (JWT). Required: 4 operation(s) use it.
+	// BearerAuth verifies credentials of security scheme "bearerAuth": http bearer token in the Authorization header (JWT). Required: 5 operation(s) use it.
 	BearerAuth authrt.Verifier
 	// Options tune routing of unlisted requests, base paths and error responses.
 	Options authrt.Options
@@ -108,6 +112,12 @@ func (a *Auth) CreateChatCompletion(next http.Handler) http.Handler {
 	return a.guard.Operation(opIndexCreateChatCompletion, next)
 }
 
+// CreatePremiumCompletion enforces the security of operation "createPremiumCompletion" (POST /chat/completions/premium) and calls next.
+// It is for applications that route requests themselves.
+func (a *Auth) CreatePremiumCompletion(next http.Handler) http.Handler {
+	return a.guard.Operation(opIndexCreatePremiumCompletion, next)
+}
+
 // CreateEmbedding enforces the security of operation "createEmbedding" (POST /embeddings) and calls next.
 // It is for applications that route requests themselves.
 func (a *Auth) CreateEmbedding(next http.Handler) http.Handler {
@@ -146,11 +156,29 @@ var spec = authrt.Spec{
 		{ID: OpRevokeKey, Method: "DELETE", Path: "/admin/keys/{keyId}", Security: []authrt.Alternative{
 			{{Scheme: schemeIndexAPIKeyAuth}, {Scheme: schemeIndexBearerAuth, Scopes: []authrt.Scope{ScopeAIAdmin}}},
 		}},
-		// createChatCompletion (POST /chat/completions): bearerAuth[ai.chat.generate] OR apiKeyAuth[ai.chat.generate] (document default)
-		{ID: OpCreateChatCompletion, Method: "POST", Path: "/chat/completions", Security: []authrt.Alternative{
-			{{Scheme: schemeIndexBearerAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
-			{{Scheme: schemeIndexAPIKeyAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
-		}},
+		// createChatCompletion (POST /chat/completions): bearerAuth[ai.chat.generate] OR apiKeyAuth[ai.chat.generate] (document default); at most 20 per 1m by subject
+		{
+			ID:     OpCreateChatCompletion,
+			Method: "POST",
+			Path:   "/chat/completions",
+			Security: []authrt.Alternative{
+				{{Scheme: schemeIndexBearerAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
+				{{Scheme: schemeIndexAPIKeyAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
+			},
+			RateLimits: []authrt.RateLimitRule{{Name: "chat", Limit: 20, Per: time.Minute, Burst: 5, By: authrt.RateBySubject, LimitClaim: "rate_limit_per_minute"}},
+		},
+		// createPremiumCompletion (POST /chat/completions/premium): bearerAuth[ai.chat.generate] OR apiKeyAuth[ai.chat.generate] (document default); claim "plan" must be one of ["pro", "enterprise"]; at most 10 per 1m by subject
+		{
+			ID:     OpCreatePremiumCompletion,
+			Method: "POST",
+			Path:   "/chat/completions/premium",
+			Security: []authrt.Alternative{
+				{{Scheme: schemeIndexBearerAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
+				{{Scheme: schemeIndexAPIKeyAuth, Scopes: []authrt.Scope{ScopeAIChatGenerate}}},
+			},
+			Claims:     []authrt.ClaimRule{{Claim: "plan", Op: authrt.ClaimIn, Values: []any{"pro", "enterprise"}}},
+			RateLimits: []authrt.RateLimitRule{{Name: "premium", Limit: 10, Per: time.Minute, By: authrt.RateBySubject}},
+		},
 		// createEmbedding (POST /embeddings): bearerAuth[ai.inference.embedding] OR apiKeyAuth[ai.inference.embedding]
 		{ID: OpCreateEmbedding, Method: "POST", Path: "/embeddings", Security: []authrt.Alternative{
 			{{Scheme: schemeIndexBearerAuth, Scopes: []authrt.Scope{ScopeAIInferenceEmbedding}}},
@@ -170,9 +198,9 @@ var spec = authrt.Spec{
 		0: {Static: []authrt.RouteEdge{
 			{Segment: "admin", Node: 1},
 			{Segment: "chat", Node: 4},
-			{Segment: "embeddings", Node: 6},
-			{Segment: "health", Node: 7},
-			{Segment: "models", Node: 8},
+			{Segment: "embeddings", Node: 7},
+			{Segment: "health", Node: 8},
+			{Segment: "models", Node: 9},
 		}},
 		// /admin
 		1: {Static: []authrt.RouteEdge{{Segment: "keys", Node: 2}}},
@@ -183,13 +211,18 @@ var spec = authrt.Spec{
 		// /chat
 		4: {Static: []authrt.RouteEdge{{Segment: "completions", Node: 5}}},
 		// /chat/completions
-		5: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexCreateChatCompletion}}},
+		5: {
+			Static:  []authrt.RouteEdge{{Segment: "premium", Node: 6}},
+			Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexCreateChatCompletion}},
+		},
+		// /chat/completions/premium
+		6: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexCreatePremiumCompletion}}},
 		// /embeddings
-		6: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexCreateEmbedding}}},
+		7: {Methods: []authrt.RouteMethod{{Method: "POST", Operation: opIndexCreateEmbedding}}},
 		// /health
-		7: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexGetHealth}}},
+		8: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexGetHealth}}},
 		// /models
-		8: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListModels}}},
+		9: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexListModels}}},
 	},
 	BasePaths: []string{"/v1"},
 }
