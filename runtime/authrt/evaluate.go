@@ -100,6 +100,9 @@ func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 	}
 	for l, si := range c.schemes {
 		s := &spec.Schemes[si]
+		if s.Type < HTTPBearer || s.Type > HTTPBasic {
+			return c, fmt.Errorf("%w: operation %q uses security scheme %q of unknown type %d (is the runtime older than the generated code?)", ErrConfig, o.ID, s.Name, s.Type)
+		}
 		if s.Type == APIKey && (s.In < InHeader || s.In > InCookie || s.Param == "") {
 			return c, fmt.Errorf("%w: apiKey scheme %q has no location", ErrConfig, s.Name)
 		}
@@ -272,6 +275,11 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 	}
 	if lacking >= 0 {
 		return nil, c.insufficientScope(&c.alts[lacking])
+	}
+	if len(c.alts) == 0 {
+		// No usable alternative (all used unsupported schemes and were
+		// dropped): no credential can help, so this is no 401.
+		return nil, &Denial{Status: http.StatusForbidden, Operation: c.id, Detail: "this operation accepts no credential authgen can verify"}
 	}
 	return nil, &Denial{
 		Status:     http.StatusUnauthorized,

@@ -184,6 +184,9 @@ func checkRoutes(spec *Spec) error {
 			if m.Operation < 0 || m.Operation >= len(spec.Operations) {
 				return fmt.Errorf("%w: route node %d: %s to missing operation %d", ErrConfig, i, m.Method, m.Operation)
 			}
+			if op := &spec.Operations[m.Operation]; op.Method != m.Method {
+				return fmt.Errorf("%w: route node %d: %s leads to operation %q, whose method is %s", ErrConfig, i, m.Method, op.ID, op.Method)
+			}
 		}
 	}
 	return nil
