@@ -18,6 +18,7 @@ func commands() []command {
 		{"generate", "generate Go auth middleware from an OpenAPI document", runGenerate},
 		{"check", "lint the security of an OpenAPI document", runCheck},
 		{"report", "write a Markdown security report of an OpenAPI document", runReport},
+		{"token", "mint a development JWT for curl and tests", runToken},
 		{"version", "print the authgen and runtime versions", runVersion},
 		{"keys", "mint, hash, rotate, revoke and list API keys (file or Redis store)", runKeys},
 	}
