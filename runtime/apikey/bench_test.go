@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 )
 
 // benchKeys are realistic 40-byte keys, enough of them that lookups do not
@@ -46,6 +47,37 @@ func benchVerifier(b *testing.B, opts ...Option) (*Verifier, []string) {
 // benchStoreSize records, plain SHA-256.
 func BenchmarkVerify(b *testing.B) {
 	v, keys := benchVerifier(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := v.Verify(ctx, keys[i%len(keys)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkVerifyFormatted is BenchmarkVerify with keys in authgen's format
+// and WithPrefixes: the format and checksum are checked before hashing.
+func BenchmarkVerifyFormatted(b *testing.B) {
+	keys := make([]string, benchStoreSize)
+	records := make([]Record, benchStoreSize)
+	for i := range keys {
+		key, rec, err := Mint(nil, KeySpec{ID: fmt.Sprintf("k%d", i), Prefix: "sk_live", Scopes: []string{"read"}}, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys[i], records[i] = key, rec
+	}
+	store, err := NewMemoryStore(records...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := NewVerifier(store, WithPrefixes("sk_live"))
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0

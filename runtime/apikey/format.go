@@ -150,18 +150,20 @@ func parseKey(key string) (prefix, reason string) {
 	return prefix, ""
 }
 
-// base62Digit returns the value of c in the base62 alphabet, or -1.
-func base62Digit(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'A' && c <= 'Z':
-		return int(c-'A') + 10
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 36
+// base62Digit returns the value of c in the base62 alphabet, or -1. It is a
+// table lookup: branches on random characters mispredict.
+func base62Digit(c byte) int { return int(base62Values[c]) }
+
+// base62Values maps each byte to its base62 value, -1 for the others.
+var base62Values = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
 	}
-	return -1
-}
+	for i := range len(base62) {
+		t[base62[i]] = int8(i)
+	}
+	return t
+}()
 
 // checksum is crc32.ChecksumIEEE of s, computed bytewise from the table so
 // that no []byte copy of s goes to the heap (a key is about 40 bytes).
