@@ -15,7 +15,11 @@ import (
 // This file is the only one that imports jennifer. Each emitter's comment
 // shows the Go code it produces.
 
-const rt = "github.com/authgen/authgen/runtime/authrt"
+const (
+	rt     = "github.com/authgen/authgen/runtime/authrt"
+	rtOIDC = "github.com/authgen/authgen/runtime/oidc"
+	rtJWT  = "github.com/authgen/authgen/runtime/jwtauth"
+)
 
 // emit renders the model as one gofmt'd Go file.
 func emit(m *model, cfg Config) ([]byte, error) {
@@ -32,6 +36,7 @@ func emit(m *model, cfg Config) ([]byte, error) {
 	emitScopeConsts(f, m)
 	emitOperationConsts(f, m)
 	emitConfig(f, m)
+	emitOIDC(f, m)
 	emitAuth(f, m)
 	emitSpec(f, m)
 	var buf bytes.Buffer
@@ -175,6 +180,32 @@ func emitConfig(f *jen.File, m *model) {
 		jen.Comment("Options tune routing of unlisted requests, base paths and error responses."),
 		jen.Id("Options").Qual(rt, "Options"))
 	f.Type().Id("Config").Struct(fields...)
+}
+
+// emitOIDC, for each openIdConnect scheme with a discovery URL:
+//
+//	// DiscoveryURLOIDC is the openIdConnectUrl of security scheme "oidc".
+//	const DiscoveryURLOIDC = "https://idp.example.com/.well-known/openid-configuration"
+//
+//	func NewOIDCVerifier(ctx context.Context, opts ...oidc.Option) (*jwtauth.Verifier, error) {
+//		return oidc.NewVerifier(ctx, DiscoveryURLOIDC, opts...)
+//	}
+func emitOIDC(f *jen.File, m *model) {
+	for _, s := range m.Schemes {
+		if s.Type != authrt.OpenIDConnect || s.OpenIDConnectURL == "" {
+			continue
+		}
+		c := "DiscoveryURL" + s.GoName
+		f.Comment(fmt.Sprintf("%s is the openIdConnectUrl of security scheme %q.", c, s.Name))
+		f.Const().Id(c).Op("=").Lit(s.OpenIDConnectURL)
+		f.Comment(fmt.Sprintf("New%sVerifier discovers the issuer and JWK Set of security scheme %q from", s.GoName, s.Name))
+		f.Comment(c + " and returns a verifier for Config." + s.GoName + ". Pass oidc.WithAudience with")
+		f.Comment("your API's audience (or oidc.WithAnyAudience).")
+		f.Func().Id("New"+s.GoName+"Verifier").
+			Params(jen.Id("ctx").Qual("context", "Context"), jen.Id("opts").Op("...").Qual(rtOIDC, "Option")).
+			Params(jen.Op("*").Qual(rtJWT, "Verifier"), jen.Error()).
+			Block(jen.Return(jen.Qual(rtOIDC, "NewVerifier").Call(jen.Id("ctx"), jen.Id(c), jen.Id("opts").Op("..."))))
+	}
 }
 
 // emitAuth:

@@ -3,7 +3,10 @@
 package api
 
 import (
+	"context"
 	authrt "github.com/authgen/authgen/runtime/authrt"
+	jwtauth "github.com/authgen/authgen/runtime/jwtauth"
+	oidc "github.com/authgen/authgen/runtime/oidc"
 	"net/http"
 )
 
@@ -92,6 +95,16 @@ type Config struct {
 	Session authrt.Verifier
 	// Options tune routing of unlisted requests, base paths and error responses.
 	Options authrt.Options
+}
+
+// DiscoveryURLOIDC is the openIdConnectUrl of security scheme "oidc".
+const DiscoveryURLOIDC = "https://auth.example.com/.well-known/openid-configuration"
+
+// NewOIDCVerifier discovers the issuer and JWK Set of security scheme "oidc" from
+// DiscoveryURLOIDC and returns a verifier for Config.OIDC. Pass oidc.WithAudience with
+// your API's audience (or oidc.WithAnyAudience).
+func NewOIDCVerifier(ctx context.Context, opts ...oidc.Option) (*jwtauth.Verifier, error) {
+	return oidc.NewVerifier(ctx, DiscoveryURLOIDC, opts...)
 }
 
 // Auth enforces the security of Pet "Store" on HTTP requests.
