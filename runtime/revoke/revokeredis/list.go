@@ -9,8 +9,8 @@
 //
 // When Redis cannot be reached, the copy keeps answering for what it knows:
 // a token it lists is still refused. A token it does not list is accepted
-// only while the copy is at most WithMaxLag old (2 s by default); after
-// that, Revoked fails with authrt.ErrUnavailable and the verifier refuses
+// only while the copy is at most WithMaxLag old (1 min by default, as the
+// API-key store's stale limit); after that, Revoked fails with authrt.ErrUnavailable and the verifier refuses
 // the token with 503 rather than accept a token that may have been revoked
 // meanwhile. Service resumes by itself when Redis answers again. A Redis
 // that restarts empty loses the revocations it held; the replicas keep
@@ -45,10 +45,16 @@ import (
 const (
 	DefaultPrefix       = "authgen:revoke"
 	DefaultSyncInterval = 250 * time.Millisecond
-	DefaultMaxLag       = 2 * time.Second
+	// DefaultMaxLag matches the API-key Redis store's stale limit
+	// (redisstore.DefaultStaleFor): a Redis failover does not take the
+	// service down, and a replica cut off from Redis refuses unlisted
+	// tokens after a minute.
+	DefaultMaxLag = time.Minute
 	// logKeep is how many revocations the log remembers for replicas that
 	// sync incrementally; one further behind reads the whole set.
 	logKeep = 100000
+	// syncTimeout bounds one background sync.
+	syncTimeout = 2 * time.Second
 )
 
 // ErrInvalidOption is returned by New for an option it cannot use.
@@ -298,7 +304,7 @@ func (l *List) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			sctx, cancel := context.WithTimeout(ctx, l.cfg.maxLag)
+			sctx, cancel := context.WithTimeout(ctx, min(l.cfg.maxLag, syncTimeout))
 			l.Sync(sctx)
 			cancel()
 		case <-sweep.C:
