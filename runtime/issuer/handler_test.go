@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authgen/authgen/runtime/jwks"
 	"github.com/authgen/authgen/runtime/jwtauth"
@@ -85,5 +86,28 @@ func TestRefreshHandler(t *testing.T) {
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/token", nil))
 	if w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", w.Code)
+	}
+}
+
+// downStore is a Store that cannot be reached.
+type downStore struct{ *MemoryStore }
+
+func (*downStore) Rotate(context.Context, Hash, Hash, time.Time, AccessRef, time.Time) (*Session, []AccessRef, error) {
+	return nil, nil, errors.New("connection refused")
+}
+
+func TestRefreshHandlerStoreDown(t *testing.T) {
+	signer, _ := NewSigner(rsaKey())
+	i, err := New(signer, &downStore{NewMemoryStore()}, WithIssuer("https://auth.example.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := i.Issue(context.Background(), "alice", nil, nil)
+	r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=refresh_token&refresh_token="+url.QueryEscape(tok.RefreshToken)))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	i.RefreshHandler().ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || strings.Contains(w.Body.String(), "refused") {
+		t.Errorf("store down: %d %s", w.Code, w.Body)
 	}
 }
