@@ -173,7 +173,7 @@ func FuzzParseKey(f *testing.F) {
 			if string(appendChecksum([]byte(body), crc32.ChecksumIEEE([]byte(body)))) != key {
 				t.Fatalf("parseKey accepted %q with a wrong checksum", key)
 			}
-		} else if strings.Contains(reason, key) && key != "" {
+		} else if len(key) >= 8 && strings.Contains(reason, key) { // short keys match digits by chance
 			t.Fatalf("reason %q contains the key", reason)
 		}
 	})
