@@ -56,7 +56,7 @@ var ErrInvalidCredential = errors.New("invalid credential")
 // ErrUnavailable is wrapped by verifier errors that mean a dependency (a key
 // store, an identity provider) is temporarily out of reach. The middleware
 // answers 503 with Retry-After.
-var ErrUnavailable = errors.New("verifier unavailable")
+var ErrUnavailable = errors.New("temporarily unavailable")
 
 // Reject returns an error wrapping ErrInvalidCredential with a short public
 // reason, for use by custom verifiers. The reason is sent to the client as the
