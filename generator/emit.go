@@ -177,7 +177,8 @@ func emitConfig(f *jen.File, m *model) {
 			jen.Id(s.GoName).Qual(rt, "Verifier"))
 	}
 	fields = append(fields,
-		jen.Comment("Options tune routing of unlisted requests, base paths and error responses."),
+		jen.Comment("Options tune unlisted routes, base paths, error responses, trusted proxies,"),
+		jen.Comment("the rate limiter and the audit log."),
 		jen.Id("Options").Qual(rt, "Options"))
 	f.Type().Id("Config").Struct(fields...)
 }

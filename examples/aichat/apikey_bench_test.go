@@ -81,8 +81,14 @@ func (d *discard) WriteHeader(code int) {
 }
 
 // runMiddleware sends POST /v1/embeddings (an operation with scopes and no
-// rate limit) with each key in turn.
+// rate limit) with each key in turn: one hot key, and all benchKeys keys
+// (store and requests out of the CPU caches).
 func runMiddleware(b *testing.B, h http.Handler, keys []string) {
+	b.Run("keys=1", func(b *testing.B) { runRequests(b, h, keys[:1]) })
+	b.Run(fmt.Sprintf("keys=%d", len(keys)), func(b *testing.B) { runRequests(b, h, keys) })
+}
+
+func runRequests(b *testing.B, h http.Handler, keys []string) {
 	reqs := make([]*http.Request, len(keys))
 	for i, k := range keys {
 		reqs[i] = httptest.NewRequest("POST", "/v1/embeddings", nil)
@@ -155,13 +161,17 @@ func BenchmarkBaselineSHA256MapLookup(b *testing.B) {
 	for i := range records {
 		m[records[i].Hash] = &records[i]
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if m[sha256.Sum256([]byte(keys[i%len(keys)]))] == nil {
-			b.Fatal("missing")
-		}
-		i++
+	for _, n := range []int{1, len(keys)} {
+		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if m[sha256.Sum256([]byte(keys[i%n]))] == nil {
+					b.Fatal("missing")
+				}
+				i++
+			}
+		})
 	}
 }
 

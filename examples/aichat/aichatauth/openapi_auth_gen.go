@@ -69,7 +69,8 @@ type Config struct {
 	APIKeyAuth authrt.Verifier
 	// BearerAuth verifies credentials of security scheme "bearerAuth": http bearer token in the Authorization header (JWT). Required: 5 operation(s) use it.
 	BearerAuth authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

@@ -124,7 +124,8 @@ type Config struct {
 	Oauth authrt.Verifier
 	// Qkey verifies credentials of security scheme "qkey": API key in query "api_key". Required: 1 operation(s) use it.
 	Qkey authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

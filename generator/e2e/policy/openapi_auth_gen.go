@@ -62,7 +62,8 @@ type Config struct {
 	Bearer authrt.Verifier
 	// Key verifies credentials of security scheme "key": API key in header "X-API-Key". Required: 7 operation(s) use it.
 	Key authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

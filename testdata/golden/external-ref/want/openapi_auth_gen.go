@@ -36,7 +36,8 @@ const (
 type Config struct {
 	// Key verifies credentials of security scheme "key": API key in header "X-Key". Required: 1 operation(s) use it.
 	Key authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

@@ -43,7 +43,8 @@ type Config struct {
 	AdminAPIKeyAuth authrt.Verifier
 	// APIKeyAuth verifies credentials of security scheme "ApiKeyAuth": http bearer token in the Authorization header. Required: 1 operation(s) use it.
 	APIKeyAuth authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

@@ -93,7 +93,8 @@ type Config struct {
 	PetKey authrt.Verifier
 	// Session verifies credentials of security scheme "session": API key in cookie "SESSION". Required: 2 operation(s) use it.
 	Session authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

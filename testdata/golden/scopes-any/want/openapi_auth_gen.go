@@ -59,7 +59,8 @@ type Config struct {
 	BotToken authrt.Verifier
 	// OAuth2 verifies credentials of security scheme "OAuth2": OAuth2 bearer access token in the Authorization header. Required: 3 operation(s) use it.
 	OAuth2 authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 

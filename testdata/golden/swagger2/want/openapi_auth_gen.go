@@ -56,7 +56,8 @@ type Config struct {
 	Oauth authrt.Verifier
 	// ServerToken verifies credentials of security scheme "server_token": API key in query "server_token". Required: 1 operation(s) use it.
 	ServerToken authrt.Verifier
-	// Options tune routing of unlisted requests, base paths and error responses.
+	// Options tune unlisted routes, base paths, error responses, trusted proxies,
+	// the rate limiter and the audit log.
 	Options authrt.Options
 }
 
