@@ -222,8 +222,10 @@ func (s *Store) Lookup(ctx context.Context, h apikey.Hash) (*apikey.Record, erro
 		}
 		return nil, apikey.ErrNotFound
 	case err != nil:
-		if ctx.Err() != nil {
-			return nil, err // the request gave up; Redis may be fine
+		if ctx.Err() != nil || errors.Is(err, errCorrupt) {
+			// The request gave up, or this one record is bad: Redis
+			// itself is fine.
+			return nil, err
 		}
 		s.failed(err)
 		return s.stale(st, now, err)
@@ -277,11 +279,15 @@ func (s *Store) fetch(ctx context.Context, h apikey.Hash) (*apikey.Record, error
 	return decode(data)
 }
 
+// errCorrupt is wrapped by the error for a stored record that does not
+// parse: a fault of that record, not of Redis.
+var errCorrupt = errors.New("redisstore: stored record does not parse")
+
 // decode parses a stored record.
 func decode(data []byte) (*apikey.Record, error) {
 	var r apikey.Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("redisstore: stored record does not parse: %w", err)
+		return nil, fmt.Errorf("%w: %v", errCorrupt, err)
 	}
 	return &r, nil
 }
