@@ -1,7 +1,6 @@
 package jwtauth
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -61,12 +60,9 @@ var acceptedTypes = [...]string{"JWT", "at+jwt", "application/at+jwt"}
 // parseHeader checks the decoded JOSE header and extracts alg and kid.
 // jku, x5u, x5c and jwk are ignored: keys come only from the configuration.
 func parseHeader(data []byte) (header, error) {
-	if err := checkObject(data); err != nil {
+	m, err := decodeObject(data)
+	if err != nil {
 		return header{}, jsonError("header", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return header{}, reject(ErrMalformed, "header: %v", err)
 	}
 	if _, ok := m["crit"]; ok {
 		// RFC 7515 section 4.1.11: extensions listed in crit must be
@@ -103,16 +99,12 @@ func parseHeader(data []byte) (header, error) {
 }
 
 // parseClaims checks the decoded claims and decodes them, numbers as
-// json.Number so that large integers keep their value.
+// json.Number so that large integers keep their value (as encoding/json
+// with UseNumber would; see decodeObject).
 func parseClaims(data []byte) (map[string]any, error) {
-	if err := checkObject(data); err != nil {
+	claims, err := decodeObject(data)
+	if err != nil {
 		return nil, jsonError("claims", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil {
-		return nil, reject(ErrMalformed, "claims: %v", err)
 	}
 	for _, name := range [...]string{"exp", "nbf", "iat"} {
 		v, ok := claims[name]

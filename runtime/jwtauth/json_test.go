@@ -1,9 +1,11 @@
 package jwtauth
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -121,6 +123,38 @@ func FuzzCheckObject(f *testing.F) {
 		if valid && strings.HasPrefix(strings.TrimLeft(string(data), " \t\r\n"), "{") &&
 			!strings.Contains(err.Error(), "nested too deeply") && !strings.Contains(err.Error(), "UTF-8") {
 			t.Fatalf("refused valid object %q: %v", data, err)
+		}
+	})
+}
+
+// FuzzDecodeObject: decodeObject accepts exactly what checkObject accepts,
+// and decodes it as encoding/json with UseNumber does.
+func FuzzDecodeObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":1,"a":2}`, `{"a":[{"b":"\u0062"}]}`, `{"a":1e5,"b":null,"c":[],"d":{}}`,
+		`{"a":"\u0061","\u0061":1}`, `{"s":"\ud800x","t":true,"f":false,"n":-0.5E+3}`, `[1]`, `{"a":1} x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := decodeObject(data)
+		checkErr := checkObject(data)
+		if (err == nil) != (checkErr == nil) {
+			t.Fatalf("decodeObject(%q) = %v, checkObject = %v", data, err, checkErr)
+		}
+		var dup1, dup2 *errDuplicate
+		if errors.As(err, &dup1) != errors.As(checkErr, &dup2) {
+			t.Fatalf("duplicate verdicts differ on %q: %v, %v", data, err, checkErr)
+		}
+		if err != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		var want map[string]any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("encoding/json refuses %q: %v", data, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decodeObject(%q) = %#v, encoding/json gives %#v", data, got, want)
 		}
 	})
 }
