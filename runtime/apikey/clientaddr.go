@@ -5,13 +5,19 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"strings"
+
+	"github.com/authgen/authgen/runtime/authrt"
 )
 
 // ClientAddr finds the address of the client behind a request, for the
 // client network rules of records (Record.Networks). authrt.Verifier gets a
-// context and a credential only, so the address travels in the context:
-// wrap the server in Middleware, outside the generated auth middleware,
+// context and a credential only, so the address travels in the context.
+//
+// Behind the generated middleware there is nothing to do: the guard
+// resolves the address (with authrt.Options.TrustedProxies) before any
+// verifier runs. ClientAddr is for using the Verifier without the guard,
+// or for resolving the address in an outer middleware, which the guard
+// then keeps:
 //
 //	clients, err := apikey.NewClientAddr("10.0.0.0/8") // the load balancers
 //	if err != nil {
@@ -54,18 +60,7 @@ func NewClientAddr(trustedProxies ...string) (*ClientAddr, error) {
 // single address (as a /32 or /128), returning it masked. IPv4-mapped IPv6
 // forms are refused: write IPv4 networks as IPv4.
 func ParseNetwork(s string) (netip.Prefix, error) {
-	if !strings.Contains(s, "/") {
-		a, err := netip.ParseAddr(s)
-		if err != nil || a.Zone() != "" || a.Is4In6() {
-			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
-		}
-		return netip.PrefixFrom(a, a.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(s)
-	if err != nil || p.Addr().Is4In6() {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR prefix", s)
-	}
-	return p.Masked(), nil
+	return authrt.ParseNetwork(s)
 }
 
 // Middleware returns a handler that puts the request's client address
@@ -84,80 +79,18 @@ func (c *ClientAddr) Middleware(next http.Handler) http.Handler {
 // It reports false when RemoteAddr is not an IP address (a Unix socket, a
 // test request without one).
 func (c *ClientAddr) FromRequest(r *http.Request) (netip.Addr, bool) {
-	peer, ok := parseHost(r.RemoteAddr)
-	if !ok {
-		return netip.Addr{}, false
-	}
-	if !c.isTrusted(peer) {
-		return peer, true
-	}
-	// Walk X-Forwarded-For from the right; several headers are one list.
-	client := peer
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		list := xff[i]
-		for list != "" {
-			var hop string
-			if j := strings.LastIndexByte(list, ','); j >= 0 {
-				hop, list = list[j+1:], list[:j]
-			} else {
-				hop, list = list, ""
-			}
-			hop = strings.TrimSpace(hop)
-			if hop == "" {
-				continue
-			}
-			a, ok := parseHost(hop)
-			if !ok {
-				// Garbage behind a trusted proxy: the last hop we could
-				// read is all we know. It is a proxy's address, which a
-				// client network rule does not normally allow.
-				return client, true
-			}
-			client = a
-			if !c.isTrusted(a) {
-				return client, true
-			}
-		}
-	}
-	return client, true
+	return authrt.ClientAddr(r, c.trusted)
 }
-
-func (c *ClientAddr) isTrusted(a netip.Addr) bool {
-	for _, p := range c.trusted {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseHost reads an address as RemoteAddr or X-Forwarded-For write it:
-// "192.0.2.1", "192.0.2.1:443", "2001:db8::1", "[2001:db8::1]:443". The
-// zone is dropped and IPv4-mapped addresses are unmapped.
-func parseHost(s string) (netip.Addr, bool) {
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().WithZone("").Unmap(), true
-	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return a.WithZone("").Unmap(), true
-}
-
-type clientAddrKey struct{}
 
 // WithClientAddr returns a copy of ctx carrying addr as the client address,
-// for servers that find it themselves and for tests.
+// for servers that find it themselves and for tests. It is
+// authrt.WithClientAddr: the guard and the Verifier share one place.
 func WithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
-	return context.WithValue(ctx, clientAddrKey{}, addr.WithZone("").Unmap())
+	return authrt.WithClientAddr(ctx, addr)
 }
 
-// ClientAddrFrom returns the client address that Middleware or
+// ClientAddrFrom returns the client address that the guard, Middleware or
 // WithClientAddr put in ctx.
 func ClientAddrFrom(ctx context.Context) (netip.Addr, bool) {
-	a, ok := ctx.Value(clientAddrKey{}).(netip.Addr)
-	return a, ok && a.IsValid()
+	return authrt.ClientAddrFrom(ctx)
 }

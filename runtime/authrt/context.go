@@ -5,12 +5,13 @@ import (
 	"net/netip"
 )
 
-// requestInfo is what the guard learns about one request, kept in its
-// context under one key: the client address (set before verifiers run, so
-// that they can check networks) and the principal (set once authorized).
-// The principal lives inside it, so that an authorized request costs one
-// allocation for both.
+// requestInfo is what the guard learns about one request: the client
+// address (set before verifiers run, so that they can check networks) and
+// the principal (set once authorized). It is itself the request's context,
+// wrapping the parent, and holds the principal by value, so that an
+// authorized request costs one allocation for all three.
 type requestInfo struct {
+	context.Context
 	client    netip.Addr
 	principal *Principal
 	p         Principal
@@ -19,9 +20,16 @@ type requestInfo struct {
 
 type infoKey struct{}
 
+// Value answers for infoKey and defers to the parent for other keys.
+func (info *requestInfo) Value(key any) any {
+	if key == (infoKey{}) {
+		return info
+	}
+	return info.Context.Value(key)
+}
+
 // setPrincipal fills the principal of the winning alternative.
 func (info *requestInfo) setPrincipal(op OperationID, schemes []string, ids []*Identity) *Principal {
-	info.p = Principal{}
 	fillPrincipal(&info.p, op, schemes, ids)
 	info.principal = &info.p
 	return info.principal
@@ -46,9 +54,9 @@ func ClientAddrFrom(ctx context.Context) (netip.Addr, bool) {
 // WithClientAddr returns a copy of ctx carrying addr as the client address,
 // for tests and for verifiers called outside the guard.
 func WithClientAddr(ctx context.Context, addr netip.Addr) context.Context {
-	info := &requestInfo{client: addr.WithZone("").Unmap()}
+	info := &requestInfo{Context: ctx, client: addr.WithZone("").Unmap()}
 	if prev := infoFrom(ctx); prev != nil {
 		info.principal = prev.principal
 	}
-	return context.WithValue(ctx, infoKey{}, info)
+	return info
 }

@@ -244,13 +244,17 @@ func (g *Guard) Authorize(op int, r *http.Request) (*Principal, *Denial) {
 		return nil, &Denial{Status: http.StatusNotFound, Detail: "no such operation"}
 	}
 	info := g.infoFor(r)
-	return g.ops[op].evaluate(g, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)), info)
+	return g.ops[op].evaluate(g, r.WithContext(info), info)
 }
 
-// infoFor starts the request's info with its client address.
+// infoFor starts the request's info, and context, with its client address:
+// the one an outer middleware resolved, if any, else the guard's own.
 func (g *Guard) infoFor(r *http.Request) *requestInfo {
-	info := &requestInfo{}
-	if a, ok := ClientAddr(r, g.trusted); ok {
+	ctx := r.Context()
+	info := &requestInfo{Context: ctx}
+	if prev := infoFrom(ctx); prev != nil && prev.client.IsValid() {
+		info.client = prev.client
+	} else if a, ok := ClientAddr(r, g.trusted); ok {
 		info.client = a
 	}
 	return info
@@ -264,7 +268,7 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 		start = time.Now()
 	}
 	info := g.infoFor(r)
-	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+	r = r.WithContext(info)
 	p, d := op.evaluate(g, r, info)
 	if d == nil && len(op.rates) > 0 {
 		d = g.rateLimit(op, w, r, info, p)

@@ -40,11 +40,11 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 // WithPrincipal returns a copy of ctx carrying p. It is meant for tests of
 // handlers that read the principal.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	info := &requestInfo{principal: p}
+	info := &requestInfo{Context: ctx, principal: p}
 	if prev := infoFrom(ctx); prev != nil {
 		info.client = prev.client
 	}
-	return context.WithValue(ctx, infoKey{}, info)
+	return info
 }
 
 // HasScope reports whether any identity of the principal grants scope.
@@ -121,7 +121,9 @@ func Claim[T any](p *Principal, name string) (T, bool) {
 // fillPrincipal builds the principal of one alternative in p. With a single
 // identity it shares that identity's slices and map instead of copying.
 func fillPrincipal(p *Principal, op OperationID, schemes []string, ids []*Identity) {
-	*p = Principal{Operation: op, Schemes: schemes, identities: ids}
+	// p is zero (a fresh requestInfo's or new(Principal)); fields are set
+	// one by one rather than by a struct copy, which costs write barriers.
+	p.Operation, p.Schemes, p.identities = op, schemes, ids
 	if len(ids) == 1 {
 		id := ids[0]
 		p.Subject, p.KeyID, p.Scopes, p.Claims = id.Subject, id.KeyID, id.Scopes, id.Claims
@@ -154,7 +156,7 @@ func fillPrincipal(p *Principal, op OperationID, schemes []string, ids []*Identi
 
 // newPrincipal is fillPrincipal into a new Principal.
 func newPrincipal(op OperationID, schemes []string, ids []*Identity) *Principal {
-	p := &Principal{}
+	p := new(Principal)
 	fillPrincipal(p, op, schemes, ids)
 	return p
 }

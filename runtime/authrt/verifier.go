@@ -98,6 +98,11 @@ func PublicReason(err error) string {
 }
 
 // Identity is what a verifier learned from one valid credential.
+//
+// Identities, and the Principal built from them, are read-only: verifiers
+// may share their slices and maps with their own records and caches
+// (an API key's scopes and metadata, a cached token's claims), so a handler
+// that changes one would change them for every later request.
 type Identity struct {
 	// Subject identifies who the credential belongs to: a JWT's sub, an API
 	// key's owner.
