@@ -2,8 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,9 +18,12 @@ import (
 // config is what the server needs: the JWT keys and options, and the API-key
 // records.
 type config struct {
-	jwtKeys        []jwtauth.Key
-	jwtOptions     []jwtauth.Option
+	jwtKeys    []jwtauth.Key
+	jwtOptions []jwtauth.Option
+	// keys are the API-key records of dev mode and tests; keysFile, the
+	// key file (JSON or YAML, reloaded on change) otherwise.
 	keys           []apikey.Record
+	keysFile       string
 	trustedProxies []string
 	// audit receives one record per decision; nil for none.
 	audit *slog.Logger
@@ -70,15 +71,7 @@ func configFromEnv(getenv func(string) string) (config, *devSecrets, error) {
 	if aud := getenv("AICHAT_JWT_AUDIENCE"); aud != "" {
 		cfg.jwtOptions = append(cfg.jwtOptions, jwtauth.WithAudience(aud))
 	}
-	if keysPath != "" {
-		data, err := os.ReadFile(keysPath)
-		if err != nil {
-			return cfg, nil, fmt.Errorf("AICHAT_API_KEYS: %w", err)
-		}
-		if err := json.Unmarshal(data, &cfg.keys); err != nil {
-			return cfg, nil, fmt.Errorf("AICHAT_API_KEYS: %s: %w", keysPath, err)
-		}
-	}
+	cfg.keysFile = keysPath
 	return cfg, nil, nil
 }
 
@@ -87,9 +80,10 @@ func configFromEnv(getenv func(string) string) (config, *devSecrets, error) {
 func devConfig() (config, *devSecrets, error) {
 	secret := make([]byte, 32)
 	rand.Read(secret)
-	keyBytes := make([]byte, 24)
-	rand.Read(keyBytes)
-	key := "sk_dev_" + base64.RawURLEncoding.EncodeToString(keyBytes)
+	key, err := apikey.NewKey("sk_dev")
+	if err != nil {
+		return config{}, nil, err
+	}
 	now := time.Now()
 	sign := func(sub, plan, scope string) (string, error) {
 		return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{

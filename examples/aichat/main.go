@@ -11,7 +11,8 @@
 //	AICHAT_JWT_JWKS       path to a JWK Set file
 //	AICHAT_JWT_ISSUER     required "iss" of tokens, if set
 //	AICHAT_JWT_AUDIENCE   required "aud" of tokens, if set
-//	AICHAT_API_KEYS       path to a JSON array of API-key records (hashes, never keys)
+//	AICHAT_API_KEYS       path to a key file (JSON or YAML records: hashes, never keys)
+//	                      made with `authgen keys new --file`; reloaded when it changes
 //	AICHAT_TRUSTED_PROXIES comma-separated proxies whose X-Forwarded-For is believed
 //
 // With none of the JWT and key variables set it runs in dev mode: it makes a

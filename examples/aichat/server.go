@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/authgen/authgen/examples/aichat/aichatauth"
 	"github.com/authgen/authgen/runtime/apikey"
+	"github.com/authgen/authgen/runtime/apikey/filestore"
 	"github.com/authgen/authgen/runtime/authrt"
 	"github.com/authgen/authgen/runtime/jwtauth"
 )
@@ -17,9 +19,21 @@ func newServer(cfg config) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("JWT verifier: %w", err)
 	}
-	store, err := apikey.NewMemoryStore(cfg.keys...)
-	if err != nil {
-		return nil, fmt.Errorf("API keys: %w", err)
+	var store apikey.Admin
+	if cfg.keysFile != "" {
+		// Reloaded when `authgen keys ...` changes it; a bad edit keeps the
+		// last good set.
+		fs, err := filestore.Open(cfg.keysFile)
+		if err != nil {
+			return nil, fmt.Errorf("AICHAT_API_KEYS: %w", err)
+		}
+		store = fs
+	} else {
+		ms, err := apikey.NewMemoryStore(cfg.keys...)
+		if err != nil {
+			return nil, fmt.Errorf("API keys: %w", err)
+		}
+		store = ms
 	}
 	keyVerifier, err := apikey.NewVerifier(store)
 	if err != nil {
@@ -48,7 +62,7 @@ func newServer(cfg config) (http.Handler, error) {
 }
 
 type api struct {
-	store *apikey.MemoryStore
+	store apikey.Admin
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -106,8 +120,12 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) {
 // a bearer token with ai.admin AND a valid API key.
 func (a *api) revokeKey(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("keyId")
-	if err := a.store.Revoke(id); err != nil {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such key"})
+	if _, err := apikey.Revoke(r.Context(), a.store, id); err != nil {
+		if errors.Is(err, apikey.ErrNotFound) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such key"})
+			return
+		}
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the key store failed"})
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

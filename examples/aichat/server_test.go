@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authgen/authgen/runtime/apikey"
+	"github.com/authgen/authgen/runtime/apikey/filestore"
 	"github.com/authgen/authgen/runtime/jwtauth"
 )
 
@@ -160,5 +163,53 @@ func TestConfigFromEnvErrors(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("a 5-byte HMAC secret was accepted")
+	}
+}
+
+// TestKeyFile: AICHAT_API_KEYS names a key file as `authgen keys new --file`
+// writes it; a key minted into it works, and the admin operation revokes it
+// in the file.
+func TestKeyFile(t *testing.T) {
+	key, rec, err := apikey.Mint(nil, apikey.KeySpec{ID: "key_file", Prefix: "sk_test", Name: "ci", Scopes: []string{"ai.chat.generate"}}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := filestore.Encode([]apikey.Record{rec}, filestore.YAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServer(config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)}, keysFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, target string, headers ...string) int {
+		r := httptest.NewRequest(method, target, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			r.Header.Set(headers[i], headers[i+1])
+		}
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if code := send("POST", "/v1/chat/completions", "X-API-Key", key); code != 200 {
+		t.Fatalf("key from the file: %d", code)
+	}
+	admin := token(t, "ai.admin")
+	if code := send("DELETE", "/v1/admin/keys/key_file", "Authorization", "Bearer "+admin, "X-API-Key", key); code != 204 {
+		t.Fatalf("revoke: %d", code)
+	}
+	if code := send("POST", "/v1/chat/completions", "X-API-Key", key); code != 401 {
+		t.Errorf("revoked key: %d, want 401", code)
+	}
+	stored, _ := os.ReadFile(path)
+	if !strings.Contains(string(stored), "revoked: true") || strings.Contains(string(stored), key) {
+		t.Errorf("key file after revoke:\n%s", stored)
+	}
+	if _, err := newServer(config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)}, keysFile: filepath.Join(t.TempDir(), "missing.yaml")}); err == nil {
+		t.Error("a missing key file was accepted at startup")
 	}
 }
