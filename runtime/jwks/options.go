@@ -96,12 +96,12 @@ func WithHTTPClient(client *http.Client) Option {
 
 // WithRefresh sets how often the set is fetched: every def when the
 // provider sends no Cache-Control max-age, otherwise after max-age (less the
-// Age header), held within min and max. no-cache and no-store count as a
-// max-age of 0, so min. The defaults are DefaultRefresh, DefaultMinRefresh
-// and DefaultMaxRefresh.
-func WithRefresh(def, min, max time.Duration) Option {
+// Age header), held within lowest and highest. no-cache and no-store count
+// as a max-age of 0, so lowest. The defaults are DefaultRefresh,
+// DefaultMinRefresh and DefaultMaxRefresh.
+func WithRefresh(def, lowest, highest time.Duration) Option {
 	return func(c *config) error {
-		c.refresh, c.minRefresh, c.maxRefresh = def, min, max
+		c.refresh, c.minRefresh, c.maxRefresh = def, lowest, highest
 		return nil
 	}
 }
