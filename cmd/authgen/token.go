@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/authgen/authgen/generator"
 	"github.com/authgen/authgen/runtime/issuer"
 )
 
@@ -40,10 +41,12 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	iss := fs.String("issuer", "", "issuer (iss claim)")
 	aud := fs.StringArray("audience", nil, "audience (aud claim), repeatable")
 	jti := fs.String("jti", "", "token ID (jti claim; default: random)")
+	schemeName := fs.String("scheme", "", "with SPEC: the bearer, oauth2 or openIdConnect scheme the token is for\n(default: the spec's only one); --scopes are checked against it")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: authgen token [flags]\n\n"+
+		fmt.Fprintf(stderr, "Usage: authgen token [flags] [SPEC]\n\n"+
 			"Mints a JWT for development and tests and prints it on standard output:\n"+
 			"  export TOKEN=$(authgen token --secret-file dev.secret --sub alice --scopes chat,models)\n"+
+			"  export TOKEN=$(authgen token --secret-file dev.secret --scheme oauth openapi.yaml --scopes pets:read)\n"+
 			"  curl -H \"Authorization: Bearer $TOKEN\" http://localhost:8080/v1/chat/completions\n\n"+
 			"Sign with an HMAC secret (--secret-file, $%s or --secret) or a private key\n"+
 			"(--key-file); the server's verifier must hold the same secret or the public key.\n\nFlags:\n%s",
@@ -55,8 +58,8 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "authgen token: takes no arguments; see --help")
+	if fs.NArg() > 1 || (*schemeName != "" && fs.NArg() == 0) {
+		fmt.Fprintln(stderr, "authgen token: takes at most one SPEC, which --scheme needs; see --help")
 		return 2
 	}
 	usage := func(format string, a ...any) int {
@@ -77,6 +80,11 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	var granted []string
 	for _, s := range *scopes {
 		granted = append(granted, strings.Fields(s)...)
+	}
+	if fs.NArg() == 1 {
+		if code := checkTokenScheme(fs.Arg(0), *schemeName, granted, stderr); code != 0 {
+			return code
+		}
 	}
 	if len(granted) > 0 {
 		body["scope"] = strings.Join(granted, " ")
@@ -113,6 +121,61 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintln(stdout, token)
+	return 0
+}
+
+// checkTokenScheme picks the spec's scheme the token is for (by name, or
+// its only bearer scheme) and checks the scopes against what the scheme
+// declares or its operations require, so that a typo fails here and not as
+// a 403 later.
+func checkTokenScheme(specPath, name string, scopes []string, stderr io.Writer) int {
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "authgen: %v\n", err)
+		return 1
+	}
+	schemes, err := generator.Schemes(data, specPath, generator.Config{ReadFile: os.ReadFile, DropUnsupported: true})
+	if err != nil {
+		printProblems(stderr, err)
+		return 1
+	}
+	var bearer []generator.SchemeInfo
+	var chosen *generator.SchemeInfo
+	for i, s := range schemes {
+		if s.Bearer {
+			bearer = append(bearer, s)
+		}
+		if s.Name == name {
+			chosen = &schemes[i]
+		}
+	}
+	names := func(list []generator.SchemeInfo) string {
+		var n []string
+		for _, s := range list {
+			n = append(n, s.Name)
+		}
+		return strings.Join(n, ", ")
+	}
+	switch {
+	case name != "" && chosen == nil:
+		fmt.Fprintf(stderr, "authgen token: %s has no security scheme %q (bearer schemes: %s)\n", specPath, name, names(bearer))
+		return 2
+	case name != "" && !chosen.Bearer:
+		fmt.Fprintf(stderr, "authgen token: scheme %q is %s, not a bearer token scheme; for API keys use authgen keys new\n", name, chosen.Type)
+		return 2
+	case name == "" && len(bearer) != 1:
+		fmt.Fprintf(stderr, "authgen token: %s has %d bearer schemes (%s): choose one with --scheme\n", specPath, len(bearer), names(bearer))
+		return 2
+	case name == "":
+		chosen = &bearer[0]
+	}
+	known := slices.Compact(slices.Sorted(slices.Values(append(append([]string{}, chosen.Declared...), chosen.Used...))))
+	for _, sc := range scopes {
+		if len(known) > 0 && !slices.Contains(known, sc) {
+			fmt.Fprintf(stderr, "authgen token: scope %q is neither declared by scheme %q nor required by any operation (known: %s)\n", sc, chosen.Name, strings.Join(known, " "))
+			return 2
+		}
+	}
 	return 0
 }
 

@@ -118,7 +118,7 @@ func TestTokenErrors(t *testing.T) {
 		{"duplicate claim", []string{"--secret", strings.Repeat("x", 32), "--claim", "a=1", "--claim", "a=2"}, "twice"},
 		{"bad ttl", []string{"--secret", strings.Repeat("x", 32), "--ttl", "-1h"}, "positive"},
 		{"wrong algorithm", []string{"--secret", strings.Repeat("x", 32), "--alg", "ES256"}, "invalid signing key"},
-		{"argument", []string{"--secret", strings.Repeat("x", 32), "spec.yaml"}, "takes no arguments"},
+		{"two arguments", []string{"--secret", strings.Repeat("x", 32), "a.yaml", "b.yaml"}, "takes at most one SPEC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,4 +142,35 @@ func writeTestFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestTokenForSpecScheme: with a SPEC, the token is for one of its bearer
+// schemes, and scopes are checked against it.
+func TestTokenForSpecScheme(t *testing.T) {
+	secret := strings.Repeat("0123456789abcdef", 2)
+	petstore := filepath.Join("..", "..", "testdata", "golden", "petstore-all-kinds", "openapi.yaml")
+	aichat := filepath.Join("..", "..", "examples", "aichat", "openapi.yaml")
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"--secret", secret, "--scheme", "oauth", petstore, "--scopes", "pets:read,pets:write"}, 0, "eyJ"},
+		{[]string{"--secret", secret, aichat, "--scopes", "ai.chat.generate"}, 0, "eyJ"},
+		{[]string{"--secret", secret, "--scheme", "oauth", petstore, "--scopes", "pets:wrte"}, 2, `scope "pets:wrte" is neither declared`},
+		{[]string{"--secret", secret, "--scheme", "petKey", petstore}, 2, "not a bearer token scheme"},
+		{[]string{"--secret", secret, "--scheme", "nope", petstore}, 2, `no security scheme "nope"`},
+		{[]string{"--secret", secret, petstore}, 2, "3 bearer schemes (jwt, oauth, oidc)"},
+		{[]string{"--secret", secret, "--scheme", "oauth"}, 2, "--scheme needs"},
+		{[]string{"--secret", secret, filepath.Join(t.TempDir(), "missing.yaml")}, 1, "missing.yaml"},
+	}
+	for _, tc := range tests {
+		code, out, errs := runCLI(t, append([]string{"token"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(out+errs, tc.contains) {
+			t.Errorf("token %v: exit %d, %q; want %d containing %q", tc.args, code, out+errs, tc.code, tc.contains)
+		}
+		if strings.Contains(errs, secret) {
+			t.Errorf("token %v: the secret is on stderr", tc.args)
+		}
+	}
 }

@@ -46,7 +46,8 @@ func TestCoreRuntimeIsStdlibOnly(t *testing.T) {
 	if err != nil {
 		t.Skip("go command not found")
 	}
-	for _, pkg := range []string{"runtime/authrt", "runtime/jwtauth", "runtime/apikey", "runtime/basicauth"} {
+	for _, pkg := range []string{"runtime/authrt", "runtime/jwtauth", "runtime/apikey", "runtime/basicauth",
+		"runtime/jwks", "runtime/oidc", "runtime/revoke", "runtime/issuer"} {
 		out, err := exec.Command(goBin, "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "github.com/authgen/authgen/"+pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
