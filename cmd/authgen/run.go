@@ -19,8 +19,8 @@ func commands() []command {
 		{"check", "lint the security of an OpenAPI document", runCheck},
 		{"report", "write a Markdown security report of an OpenAPI document", runReport},
 		{"token", "mint a development JWT for curl and tests", runToken},
-		{"version", "print the authgen and runtime versions", runVersion},
 		{"keys", "mint, hash, rotate, revoke and list API keys (file or Redis store)", runKeys},
+		{"version", "print the authgen and runtime versions", runVersion},
 	}
 }
 
