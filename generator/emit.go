@@ -516,39 +516,14 @@ func policySummary(op *operation) string {
 	if op.Derived {
 		head = op.ID + ": "
 	}
-	if op.Public {
-		s := head + "public"
-		for _, r := range op.RateLimits {
-			s += fmt.Sprintf("; at most %d per %s by %s", r.Limit, shortDuration(r.Per), rateBy(r))
-		}
-		return s
-	}
-	if len(op.Alternatives) == 0 {
+	var s string
+	switch {
+	case op.Public:
+		s = head + "public"
+	case len(op.Alternatives) == 0:
 		return head + "no usable alternative: every request is refused"
-	}
-	var alts []string
-	for _, a := range op.Alternatives {
-		if len(a.Reqs) == 0 {
-			alts = append(alts, "anonymous")
-			continue
-		}
-		var reqs []string
-		for _, r := range a.Reqs {
-			s := r.Scheme.Name
-			if len(r.Scopes) > 0 {
-				sep := " "
-				if r.Any {
-					sep = " | "
-				}
-				s += "[" + strings.Join(r.Scopes, sep) + "]"
-			}
-			reqs = append(reqs, s)
-		}
-		alts = append(alts, strings.Join(reqs, " AND "))
-	}
-	s := head + strings.Join(alts, " OR ")
-	if op.Inherited {
-		s += " (document default)"
+	default:
+		s = head + alternativesText(op, "")
 	}
 	for _, c := range op.Claims {
 		s += "; " + (&authrt.ClaimRule{Claim: c.Claim, Op: c.Op, Values: c.Values}).String()

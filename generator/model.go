@@ -1,6 +1,10 @@
 package generator
 
-import "github.com/authgen/authgen/runtime/authrt"
+import (
+	"strings"
+
+	"github.com/authgen/authgen/runtime/authrt"
+)
 
 // The model sits between loading (kin-openapi) and emitting (jennifer): plain
 // structs, each item carrying the spec path it came from, so that any stage
@@ -100,4 +104,36 @@ type requirement struct {
 	Scopes []string
 	// Any: one of Scopes suffices (x-authgen-scopes: any).
 	Any bool
+}
+
+// alternativesText writes an operation's security as alternatives joined by
+// OR, each a list of requirements joined by AND, with each requirement
+// (scheme[scopes], "|" between any-of scopes) between quote marks:
+// "bearer[read] OR key AND partner (document default)".
+func alternativesText(op *operation, quote string) string {
+	var alts []string
+	for _, a := range op.Alternatives {
+		if len(a.Reqs) == 0 {
+			alts = append(alts, "anonymous")
+			continue
+		}
+		var reqs []string
+		for _, r := range a.Reqs {
+			s := r.Scheme.Name
+			if len(r.Scopes) > 0 {
+				sep := " "
+				if r.Any {
+					sep = " | "
+				}
+				s += "[" + strings.Join(r.Scopes, sep) + "]"
+			}
+			reqs = append(reqs, quote+s+quote)
+		}
+		alts = append(alts, strings.Join(reqs, " AND "))
+	}
+	s := strings.Join(alts, " OR ")
+	if op.Inherited {
+		s += " (document default)"
+	}
+	return s
 }

@@ -94,31 +94,7 @@ func securityText(op *operation) string {
 	if len(op.Alternatives) == 0 {
 		return "**refused**: no usable alternative"
 	}
-	var alts []string
-	for _, a := range op.Alternatives {
-		if len(a.Reqs) == 0 {
-			alts = append(alts, "anonymous")
-			continue
-		}
-		var reqs []string
-		for _, r := range a.Reqs {
-			s := "`" + r.Scheme.Name
-			if len(r.Scopes) > 0 {
-				sep := " "
-				if r.Any {
-					sep = " | "
-				}
-				s += "[" + strings.Join(r.Scopes, sep) + "]"
-			}
-			reqs = append(reqs, s+"`")
-		}
-		alts = append(alts, strings.Join(reqs, " AND "))
-	}
-	s := strings.Join(alts, " OR ")
-	if op.Inherited {
-		s += " (document default)"
-	}
-	return s
+	return alternativesText(op, "`")
 }
 
 func credentialText(s *scheme) string {
