@@ -3,6 +3,7 @@ package authrt
 import (
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // RouteNode is one node of the route tree that authgen compiles from the
@@ -144,15 +145,17 @@ func matchParam(lits []string, seg string, fold bool) bool {
 	}
 	mid := seg[len(first) : len(seg)-len(last)]
 	for _, lit := range lits[1 : len(lits)-1] {
-		// The parameter before lit takes at least one character.
+		// The parameter before lit takes at least one character (a whole
+		// rune: a parameter never ends inside a UTF-8 sequence).
 		if len(mid) < 1 {
 			return false
 		}
-		i := index(mid[1:], lit, fold)
+		_, size := utf8.DecodeRuneInString(mid)
+		i := index(mid[size:], lit, fold)
 		if i < 0 {
 			return false
 		}
-		mid = mid[1+i+len(lit):]
+		mid = mid[size+i+len(lit):]
 	}
 	return len(mid) >= 1
 }
