@@ -39,7 +39,8 @@ type document struct {
 // parseNodes parses YAML or JSON into a node tree with positions. JSON
 // takes a fast path of its own.
 func parseNodes(data []byte) (*yaml.Node, error) {
-	if t := bytes.TrimLeft(data, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
 		return parseJSONNodes(data)
 	}
 	var root yaml.Node
@@ -120,7 +121,11 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		return data, err
 	}
 	location := &url.URL{Path: path.Clean(strings.ReplaceAll(name, `\`, "/"))}
-	doc.pruned = prune(top)
+	before := len(ps.errors())
+	doc.pruned = prune(top, doc.swagger, ps)
+	if len(ps.errors()) > before {
+		return nil
+	}
 	if doc.swagger {
 		doc.t, err = loadSwagger(doc.pruned.root, loader, location)
 	} else {

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v4"
@@ -10,14 +11,22 @@ import (
 // else. prune copies just those out of the node tree, so that a defect
 // elsewhere (a dangling example $ref, a JSON Schema keyword a loader
 // rejects, a malformed schema) cannot stop generation, and so that loading
-// stays fast on multi-megabyte specs. The copy shares the original nodes,
-// whose spec paths are unchanged, so the locator still finds every item.
+// stays fast on multi-megabyte specs.
+//
+// What it keeps is copied deeply with YAML aliases expanded and merge keys
+// ("<<") applied, so the loader sees exactly what a YAML reader would; keys
+// keep their original positions, so the locator still finds every item.
+// Duplicate keys, which YAML and JSON readers resolve differently (a second
+// /admin path silently replacing the first), are errors.
 
 // operationKeys are the Path Item Object's operation fields.
 var operationKeys = map[string]bool{
 	"get": true, "put": true, "post": true, "delete": true, "options": true,
 	"head": true, "patch": true, "trace": true, "query": true,
 }
+
+// maxExpandedNodes bounds the copy, so that an alias bomb fails fast.
+const maxExpandedNodes = 2_000_000
 
 // pruned is the auth-relevant part of a document, plus what pruning took
 // out of places a loader would not accept it.
@@ -27,88 +36,108 @@ type pruned struct {
 	// by the requirement's spec path ("paths./a.get.security[0]"); a
 	// loader would read them as scheme names.
 	reqExt map[string]map[string]*yaml.Node
+	top    *yaml.Node
+	ps     *problems
+	// swagger: Swagger 2.0, whose converter drops path-item $refs, so
+	// prune resolves local ones itself.
+	swagger bool
+	budget  int
 }
 
-func prune(top *yaml.Node) *pruned {
-	p := &pruned{reqExt: map[string]map[string]*yaml.Node{}}
-	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		k, v := top.Content[i], top.Content[i+1]
+func prune(top *yaml.Node, swagger bool, ps *problems) *pruned {
+	p := &pruned{reqExt: map[string]map[string]*yaml.Node{}, top: top, ps: ps, swagger: swagger, budget: maxExpandedNodes}
+	root := mapping(top)
+	for _, kv := range p.pairs(top, nil) {
+		k, v := kv[0], kv[1]
 		switch key := k.Value; {
 		case key == "openapi", key == "swagger", key == "servers", key == "host",
 			key == "basePath", key == "schemes", key == "securityDefinitions", isExtension(key):
-			root.Content = append(root.Content, k, v)
+			root.Content = append(root.Content, k, p.deep(v))
 		case key == "info":
-			root.Content = append(root.Content, k, pick(v, "title", "version"))
+			root.Content = append(root.Content, k, pick(deref(v), "title", "version"))
 		case key == "security":
 			root.Content = append(root.Content, k, p.security(v, []any{"security"}))
 		case key == "paths":
-			root.Content = append(root.Content, k, p.paths(v, []any{"paths"}))
+			root.Content = append(root.Content, k, p.pathMap(v, []any{"paths"}))
 		case key == "components":
 			root.Content = append(root.Content, k, p.components(v))
 		}
 	}
 	if mapValue(root, "info") == nil {
 		// Loaders want an info object; its absence is no auth problem.
-		root.Content = append(root.Content, scalar("info"), &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
+		root.Content = append(root.Content, scalar("info"), mapping(nil))
 	}
 	p.root = root
 	return p
 }
 
 func (p *pruned) components(v *yaml.Node) *yaml.Node {
+	v = deref(v)
 	if v.Kind != yaml.MappingNode {
-		return v
+		return p.deep(v)
 	}
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, c := v.Content[i], v.Content[i+1]
-		switch k.Value {
+	out := mapping(v)
+	for _, kv := range p.pairs(v, []any{"components"}) {
+		switch kv[0].Value {
 		case "securitySchemes":
-			out.Content = append(out.Content, k, c)
+			out.Content = append(out.Content, kv[0], p.deep(kv[1]))
 		case "pathItems":
-			out.Content = append(out.Content, k, p.pathMap(c, []any{"components", "pathItems"}))
+			out.Content = append(out.Content, kv[0], p.pathMap(kv[1], []any{"components", "pathItems"}))
 		}
 	}
 	return out
 }
 
-func (p *pruned) paths(v *yaml.Node, at []any) *yaml.Node {
-	return p.pathMap(v, at)
-}
-
 // pathMap prunes a map of path items (paths, or components.pathItems).
 func (p *pruned) pathMap(v *yaml.Node, at []any) *yaml.Node {
+	v = deref(v)
 	if v.Kind != yaml.MappingNode {
-		return v
+		return p.deep(v)
 	}
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, item := v.Content[i], v.Content[i+1]
-		if isExtension(k.Value) {
+	out := mapping(v)
+	for _, kv := range p.pairs(v, at) {
+		if isExtension(kv[0].Value) {
 			continue
 		}
-		out.Content = append(out.Content, k, p.pathItem(item, append(append([]any{}, at...), k.Value)))
+		out.Content = append(out.Content, kv[0], p.pathItem(kv[1], push(at, kv[0].Value)))
 	}
 	return out
 }
 
 func (p *pruned) pathItem(v *yaml.Node, at []any) *yaml.Node {
+	v = deref(v)
 	if v.Kind != yaml.MappingNode {
-		return v
+		return p.deep(v)
 	}
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, c := v.Content[i], v.Content[i+1]
+	if p.swagger {
+		if ref := mapValue(v, "$ref"); ref != nil {
+			target := p.localRef(ref.Value)
+			if target == nil {
+				p.ps.errorf(push(at, "$ref"), "Swagger 2.0 path item $ref %q cannot be resolved: authgen resolves only local references (#/...) in 2.0 documents", ref.Value)
+				return mapping(v)
+			}
+			v = deref(target)
+			if v.Kind != yaml.MappingNode {
+				return p.deep(v)
+			}
+		}
+	}
+	out := mapping(v)
+	for _, kv := range p.pairs(v, at) {
+		k, c := kv[0], kv[1]
 		switch key := k.Value; {
 		case key == "$ref", key == "servers", isExtension(key):
-			out.Content = append(out.Content, k, c)
+			out.Content = append(out.Content, k, p.deep(c))
 		case operationKeys[key]:
-			out.Content = append(out.Content, k, p.operation(c, append(append([]any{}, at...), key)))
-		case key == "additionalOperations" && c.Kind == yaml.MappingNode:
-			ops := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: c.Line, Column: c.Column}
-			for j := 0; j+1 < len(c.Content); j += 2 {
-				ops.Content = append(ops.Content, c.Content[j], p.operation(c.Content[j+1], append(append([]any{}, at...), key, c.Content[j].Value)))
+			out.Content = append(out.Content, k, p.operation(c, push(at, key)))
+		case key == "additionalOperations":
+			c = deref(c)
+			if c.Kind != yaml.MappingNode {
+				continue
+			}
+			ops := mapping(c)
+			for _, op := range p.pairs(c, push(at, key)) {
+				ops.Content = append(ops.Content, op[0], p.operation(op[1], push(at, key, op[0].Value)))
 			}
 			out.Content = append(out.Content, k, ops)
 		}
@@ -117,19 +146,20 @@ func (p *pruned) pathItem(v *yaml.Node, at []any) *yaml.Node {
 }
 
 func (p *pruned) operation(v *yaml.Node, at []any) *yaml.Node {
+	v = deref(v)
 	if v.Kind != yaml.MappingNode {
-		return v
+		return p.deep(v)
 	}
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
-	for i := 0; i+1 < len(v.Content); i += 2 {
-		k, c := v.Content[i], v.Content[i+1]
+	out := mapping(v)
+	for _, kv := range p.pairs(v, at) {
+		k, c := kv[0], kv[1]
 		switch key := k.Value; {
 		case key == "operationId", key == "servers", isExtension(key):
-			out.Content = append(out.Content, k, c)
-		case key == "summary" && c.Kind == yaml.ScalarNode:
-			out.Content = append(out.Content, k, c)
+			out.Content = append(out.Content, k, p.deep(c))
+		case key == "summary" && deref(c).Kind == yaml.ScalarNode:
+			out.Content = append(out.Content, k, deref(c))
 		case key == "security":
-			out.Content = append(out.Content, k, p.security(c, append(append([]any{}, at...), key)))
+			out.Content = append(out.Content, k, p.security(c, push(at, key)))
 		}
 	}
 	// Swagger 2.0 and 3.0 loaders want responses; their content is no
@@ -141,45 +171,173 @@ func (p *pruned) operation(v *yaml.Node, at []any) *yaml.Node {
 }
 
 // security copies a list of requirement objects, moving x- keys out of
-// them into reqExt.
+// them into reqExt, and reports shapes a loader would reject without a
+// useful position.
 func (p *pruned) security(v *yaml.Node, at []any) *yaml.Node {
-	if v.Kind != yaml.SequenceNode {
+	v = deref(v)
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
 		return v
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.ps.errorf(at, "security must be a list of security requirement objects")
+		return &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	}
 	out := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: v.Line, Column: v.Column}
 	for i, req := range v.Content {
+		req = deref(req)
+		here := push(at, i)
 		if req.Kind != yaml.MappingNode {
-			out.Content = append(out.Content, req)
+			p.ps.errorf(here, "a security requirement must be an object mapping scheme names to scope lists")
 			continue
 		}
-		r := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: req.Line, Column: req.Column}
-		for j := 0; j+1 < len(req.Content); j += 2 {
-			k, c := req.Content[j], req.Content[j+1]
+		r := mapping(req)
+		for _, kv := range p.pairs(req, here) {
+			k, c := kv[0], deref(kv[1])
 			if isExtension(k.Value) {
-				path := specPath(append(append([]any{}, at...), i)...)
+				path := specPath(here...)
 				if p.reqExt[path] == nil {
 					p.reqExt[path] = map[string]*yaml.Node{}
 				}
-				p.reqExt[path][k.Value] = c
+				p.reqExt[path][k.Value] = p.deep(c)
 				continue
 			}
-			r.Content = append(r.Content, k, c)
+			if c.Kind != yaml.SequenceNode {
+				p.ps.errorf(push(here, k.Value), "the scopes of %q must be a list (use [] for none)", k.Value)
+				continue
+			}
+			for j, s := range c.Content {
+				if s = deref(s); s.Kind != yaml.ScalarNode {
+					p.ps.errorf(push(here, k.Value, j), "a scope must be a string")
+				}
+			}
+			r.Content = append(r.Content, k, p.deep(c))
 		}
 		out.Content = append(out.Content, r)
 	}
 	return out
 }
 
+// pairs returns the key/value pairs of a mapping with merge keys applied:
+// explicit keys win over merged ones, earlier merges over later ones. A key
+// given twice is an error (reported at the second), and the first is kept.
+func (p *pruned) pairs(m *yaml.Node, at []any) [][2]*yaml.Node {
+	m = deref(m)
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out [][2]*yaml.Node
+	seen := map[string]bool{}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			v = deref(v)
+			if v.Kind == yaml.SequenceNode {
+				merges = append(merges, v.Content...)
+			} else {
+				merges = append(merges, v)
+			}
+			continue
+		}
+		if seen[k.Value] {
+			line, col := k.Line, k.Column
+			p.ps.list = append(p.ps.list, Problem{File: p.ps.file, Line: line, Col: col, Path: specPath(push(at, k.Value)...),
+				Message: fmt.Sprintf("key %q appears twice in this object; YAML and JSON readers disagree on which one counts", k.Value)})
+			continue
+		}
+		seen[k.Value] = true
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	for depth, src := range merges {
+		if depth > 64 {
+			break
+		}
+		for _, kv := range p.pairs(src, at) {
+			if !seen[kv[0].Value] {
+				seen[kv[0].Value] = true
+				out = append(out, kv)
+			}
+		}
+	}
+	return out
+}
+
+// deep copies n with aliases expanded and merge keys applied, dropping
+// anchors (every alias is expanded, so none is needed).
+func (p *pruned) deep(n *yaml.Node) *yaml.Node {
+	n = deref(n)
+	if n == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+	if p.budget--; p.budget < 0 {
+		if p.budget == -1 {
+			p.ps.errorf(nil, "the document's aliases expand to more than %d nodes", maxExpandedNodes)
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+	}
+	c := *n
+	c.Anchor = ""
+	switch n.Kind {
+	case yaml.MappingNode:
+		c.Content = nil
+		for _, kv := range p.pairs(n, nil) {
+			c.Content = append(c.Content, kv[0], p.deep(kv[1]))
+		}
+	case yaml.SequenceNode:
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, e := range n.Content {
+			c.Content[i] = p.deep(e)
+		}
+	}
+	return &c
+}
+
+// localRef resolves a "#/a/b" reference within the document.
+func (p *pruned) localRef(ref string) *yaml.Node {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil
+	}
+	n := deref(p.top)
+	for _, part := range strings.Split(ref[2:], "/") {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		n = deref(mapValue(n, part))
+		if n == nil {
+			return nil
+		}
+	}
+	return n
+}
+
+// deref follows aliases.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func mapping(pos *yaml.Node) *yaml.Node {
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	if pos != nil {
+		m.Line, m.Column = pos.Line, pos.Column
+	}
+	return m
+}
+
+func push(at []any, elems ...any) []any {
+	return append(append(make([]any, 0, len(at)+len(elems)), at...), elems...)
+}
+
 // pick copies the named scalar fields of a mapping.
 func pick(v *yaml.Node, keys ...string) *yaml.Node {
-	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: v.Line, Column: v.Column}
-	if v.Kind != yaml.MappingNode {
+	out := mapping(v)
+	if v == nil || v.Kind != yaml.MappingNode {
 		return out
 	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		for _, k := range keys {
-			if v.Content[i].Value == k && v.Content[i+1].Kind == yaml.ScalarNode {
-				out.Content = append(out.Content, v.Content[i], v.Content[i+1])
+			if val := deref(v.Content[i+1]); v.Content[i].Value == k && val.Kind == yaml.ScalarNode {
+				out.Content = append(out.Content, v.Content[i], val)
 			}
 		}
 	}
