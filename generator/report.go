@@ -94,7 +94,8 @@ func securityText(op *operation) string {
 	if len(op.Alternatives) == 0 {
 		return "**refused**: no usable alternative"
 	}
-	return alternativesText(op, "`")
+	// A "|" (any-of scopes, or in a name) would end the table cell.
+	return strings.ReplaceAll(alternativesText(op, "`"), "|", `\|`)
 }
 
 func credentialText(s *scheme) string {
