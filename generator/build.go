@@ -3,6 +3,8 @@ package generator
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -55,6 +57,7 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 		b.m.Title = doc.t.Info.Title
 	}
 	b.buildSchemes()
+	b.checkExtensions(doc.t.Extensions, nil, "x-authgen-scopes", "x-authgen-claims", "x-authgen-rate-limit")
 	b.docAny = b.docScopesAny()
 	b.docExt = b.readPolicyExt(doc.t.Extensions, nil, "default")
 	docSecurity, docHas := b.documentSecurity()
@@ -90,6 +93,7 @@ func (b *builder) buildSchemes() {
 			continue
 		}
 		ss := ref.Value
+		b.checkExtensions(ss.Extensions, b.schemePath(name), "x-authgen-name", "x-authgen-bearer")
 		s := &scheme{
 			Name: name, Description: firstLine(ss.Description), Path: specPath(b.schemePath(name)...),
 			GoName: exported("", extString(ss.Extensions, "x-authgen-name", name), "Scheme"),
@@ -164,6 +168,32 @@ func (b *builder) buildSchemes() {
 	}
 }
 
+// checkExtensions refuses x-authgen- keys a level does not know: a
+// misspelled x-authgen-claim or x-authgen-ratelimit would otherwise leave a
+// rule unenforced without a word.
+func (b *builder) checkExtensions(ext map[string]any, at []any, known ...string) {
+	for _, k := range sortedKeys(ext) {
+		if !strings.HasPrefix(k, "x-authgen-") || slices.Contains(known, k) {
+			continue
+		}
+		b.ps.errorf(push(at, k), "unknown extension %s here (known here: %s)", k, strings.Join(known, ", "))
+	}
+}
+
+// httpToken reports whether m is an RFC 9110 token, as methods are.
+func httpToken(m string) bool {
+	if m == "" {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		c := m[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // wantsBearer reports whether an apiKey scheme is to be read as bearer: by
 // Config.BearerSchemes or x-authgen-bearer: true.
 func (b *builder) wantsBearer(name string, ext map[string]any) bool {
@@ -212,9 +242,14 @@ func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *oper
 		reqAny := anyScopes
 		reqAt := append(append([]any{}, at...), i)
 		if ext := b.doc.pruned.reqExt[specPath(reqAt...)]; ext != nil {
-			for k, node := range ext {
+			for _, k := range sortedKeys(ext) {
+				node := ext[k]
 				if k != "x-authgen-scopes" {
-					b.ps.warnf(append(reqAt, k), "unknown extension %s in a security requirement is ignored", k)
+					if strings.HasPrefix(k, "x-authgen-") {
+						b.ps.errorf(push(reqAt, k), "unknown extension %s in a security requirement (known here: x-authgen-scopes)", k)
+					} else {
+						b.ps.warnf(push(reqAt, k), "extension %s in a security requirement is ignored", k)
+					}
 					continue
 				}
 				var v any
@@ -301,14 +336,23 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 			b.ps.errorf([]any{"paths", p}, "path template %q: %s", p, err)
 			continue
 		}
+		if strings.Contains(p, "?") {
+			b.ps.warnf([]any{"paths", p}, "the query in path template %q is not matched: requests to %s get its operations' checks", p, routePath(p))
+		}
 		if len(item.Servers) > 0 {
 			b.ps.warnf([]any{"paths", p, "servers"}, "path-level servers are ignored: the document's base paths apply")
 		}
+		b.checkExtensions(item.Extensions, []any{"paths", p}, "x-authgen-claims", "x-authgen-rate-limit")
 		pathExt := b.readPolicyExt(item.Extensions, []any{"paths", p}, p)
 		ops := item.Operations()
 		for _, method := range sortedMethods(ops) {
 			o := ops[method]
-			at := []any{"paths", p, strings.ToLower(method)}
+			at := opElems(p, method)
+			if !httpToken(method) {
+				b.ps.errorf(at, "%q is not an HTTP method name (RFC 9110 token)", method)
+				continue
+			}
+			b.checkExtensions(o.Extensions, at, "x-authgen-name", "x-authgen-scopes", "x-authgen-claims", "x-authgen-rate-limit")
 			op := &operation{
 				ID: o.OperationID, Method: method, Path: p, Summary: firstLine(o.Summary),
 				Spath: specPath(at...),
@@ -440,24 +484,41 @@ func (b *builder) buildScopes() {
 			}
 		}
 	}
+	// Every scope whose natural name is its own keeps it; a later scope that
+	// clashes gets the first free numeric suffix, so adding a scope never
+	// changes what an existing constant means.
+	natural := map[string]int{}
+	names := sortedKeys(byName)
+	for _, name := range names {
+		natural[scopeGoName(name)]++
+	}
 	taken := map[string]bool{}
-	for _, name := range sortedKeys(byName) {
+	for _, name := range names {
 		sc := byName[name]
-		sc.GoName = exported("Scope", name, "Scope")
-		if sc.GoName == "Scope" {
-			sc.GoName = "ScopeEmpty"
-		}
-		base := sc.GoName
-		for i := 2; taken[sc.GoName]; i++ {
-			sc.GoName = fmt.Sprintf("%s%d", base, i)
+		sc.GoName = scopeGoName(name)
+		if taken[sc.GoName] {
+			base := sc.GoName
+			for i := 2; taken[sc.GoName] || natural[sc.GoName] > 0; i++ {
+				sc.GoName = fmt.Sprintf("%s%d", base, i)
+			}
+			b.ps.warnf(nil, "scope %q is named %s: its natural name is taken by another scope", name, sc.GoName)
 		}
 		taken[sc.GoName] = true
 		b.m.Scopes = append(b.m.Scopes, sc)
 	}
 }
 
+func scopeGoName(name string) string {
+	n := exported("Scope", name, "Scope")
+	if n == "Scope" {
+		return "ScopeEmpty"
+	}
+	return n
+}
+
 // buildBasePaths reads the servers' base paths. "" stands for a server at
-// the root.
+// the root. A variable with an enum contributes every value, not only its
+// default: requests may come under any of them.
 func (b *builder) buildBasePaths() {
 	seen := map[string]bool{}
 	for i, srv := range b.doc.t.Servers {
@@ -465,21 +526,66 @@ func (b *builder) buildBasePaths() {
 			continue
 		}
 		b.m.Servers = append(b.m.Servers, srv.URL)
-		bp, err := srv.BasePath()
-		if err != nil {
-			b.ps.warnf([]any{"servers", i, "url"}, "cannot read the base path of server %q: %v", srv.URL, err)
-			continue
-		}
-		bp = strings.TrimRight(bp, "/")
-		if !seen[bp] {
-			seen[bp] = true
-			b.m.BasePaths = append(b.m.BasePaths, bp)
+		for _, u := range expandServerURL(srv) {
+			bp, err := basePath(u)
+			if err != nil {
+				b.ps.warnf([]any{"servers", i, "url"}, "cannot read the base path of server %q: %v", u, err)
+				continue
+			}
+			if !seen[bp] {
+				seen[bp] = true
+				b.m.BasePaths = append(b.m.BasePaths, bp)
+			}
 		}
 	}
 	if len(b.m.BasePaths) == 1 && b.m.BasePaths[0] == "" {
 		b.m.BasePaths = nil
 	}
 	sort.Strings(b.m.BasePaths)
+}
+
+// expandServerURL substitutes the server's variables: the enum values when
+// there are some (at most 64 URLs in all), else the default.
+func expandServerURL(srv *openapi3.Server) []string {
+	urls := []string{srv.URL}
+	for _, name := range sortedKeys(srv.Variables) {
+		v := srv.Variables[name]
+		if v == nil {
+			continue
+		}
+		values := v.Enum
+		if len(values) == 0 || len(urls)*len(values) > 64 {
+			values = []string{v.Default}
+		}
+		var next []string
+		for _, u := range urls {
+			for _, val := range values {
+				next = append(next, strings.ReplaceAll(u, "{"+name+"}", val))
+			}
+		}
+		urls = next
+	}
+	return urls
+}
+
+// basePath is the path of a server URL (absolute, protocol-relative or a
+// path), without a trailing slash, with repeated slashes collapsed.
+func basePath(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	p := u.Path
+	if strings.ContainsAny(p, "{}") {
+		return "", fmt.Errorf("undefined server variable in %q", p)
+	}
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	if p != "" && p[0] != '/' {
+		p = "/" + p
+	}
+	return strings.TrimRight(p, "/"), nil
 }
 
 // checkNames makes sure generated identifiers are distinct.
@@ -515,19 +621,63 @@ func (b *builder) buildRoutes() {
 	routes, conflicts := buildRoutes(b.m.Operations)
 	for _, c := range conflicts {
 		first, second := b.m.Operations[c.first], b.m.Operations[c.second]
+		if strings.Contains(second.Path, "?") || strings.Contains(first.Path, "?") {
+			// Variants keyed by a query: requests reach the first one's
+			// checks; that is only sound when both demand the same.
+			if samePolicy(first, second) {
+				b.ps.warnf(specPathElems(second), "%s %s is routed as %s %s (a query in a path template is not matched); both have the same security", second.Method, second.Path, first.Method, first.Path)
+				continue
+			}
+			b.ps.errorf(specPathElems(second), "%s %s and %s %s (%s) differ only by a query, which routing cannot see, and have different security", second.Method, second.Path, first.Method, first.Path, first.Spath)
+			continue
+		}
 		b.ps.errorf(specPathElems(second), "%s %s matches the same requests as %s %s (%s): paths differ only in parameter names or a trailing slash",
 			second.Method, second.Path, first.Method, first.Path, first.Spath)
 	}
 	b.m.Routes = routes
 }
 
-func specPathElems(op *operation) []any {
-	return []any{"paths", op.Path, strings.ToLower(op.Method)}
+// samePolicy reports whether two operations demand exactly the same.
+func samePolicy(a, b *operation) bool {
+	return a.Public == b.Public && alternativesText(a, "") == alternativesText(b, "") &&
+		fmt.Sprint(a.Claims) == fmt.Sprint(b.Claims) && fmt.Sprint(a.RateLimits) == fmt.Sprint(b.RateLimits)
+}
+
+func specPathElems(op *operation) []any { return opElems(op.Path, op.Method) }
+
+// opElems is the spec path of the operation at path and method: a fixed
+// field (paths./a.get), or an entry of additionalOperations (3.2).
+func opElems(path, method string) []any {
+	if operationKeys[strings.ToLower(method)] {
+		return []any{"paths", path, strings.ToLower(method)}
+	}
+	return []any{"paths", path, "additionalOperations", method}
 }
 
 // checkTemplate reports a malformed path template: unbalanced or nested
-// braces, or an empty parameter name.
+// braces, an empty parameter name, or a template no request could match as
+// written (an empty, "." or ".." segment; "?", "#", "%" or a control
+// character), which, with unlisted routes allowed, would leave the real
+// route unchecked.
 func checkTemplate(p string) string {
+	route := routePath(p)
+	for i, seg := range strings.Split(strings.TrimSuffix(route, "/"), "/") {
+		switch {
+		case i == 0:
+		case seg == "" && route != "/":
+			return "empty segment (\"//\")"
+		case seg == "." || seg == "..":
+			return "dot segment"
+		}
+	}
+	if before, _, _ := strings.Cut(p, "?"); strings.ContainsAny(before, "#%\\") {
+		return "\"#\", \"%\" and \"\\\" cannot appear in a path template (requests are matched decoded)"
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return "control character"
+		}
+	}
 	depth := 0
 	start := 0
 	for i, c := range p {

@@ -331,7 +331,7 @@ func emitSpec(f *jen.File, m *model) {
 					if len(r.Scopes) > 0 {
 						var sc []jen.Code
 						for _, s := range r.Scopes {
-							sc = append(sc, jen.Id(scopeGoName(m, s)))
+							sc = append(sc, jen.Id(scopeConst(m, s)))
 						}
 						rf = append(rf, field("Scopes", jen.Index().Qual(rt, "Scope").Values(sc...)))
 						if r.Any {
@@ -570,7 +570,7 @@ func rateBy(r rateRule) string {
 	return r.By.String()
 }
 
-func scopeGoName(m *model, name string) string {
+func scopeConst(m *model, name string) string {
 	i := sort.Search(len(m.Scopes), func(i int) bool { return m.Scopes[i].Name >= name })
 	return m.Scopes[i].GoName
 }

@@ -216,7 +216,6 @@ x-items:
 // ignored, and the document's "any" weakens the requirement. Problems are
 // also reported at a spec path that does not exist (paths./a.link...).
 func TestReviewAdditionalOperationsRequirementExtension(t *testing.T) {
-	t.Skip("FINDING: x-authgen-scopes on a requirement of an additionalOperations operation is ignored (prune.go:118 vs build.go:341 spec paths); wrong spec paths in its errors")
 	spec := `openapi: 3.2.0
 info: {title: t, version: "1"}
 x-authgen-scopes: any
@@ -250,7 +249,6 @@ components:
 // path, operation and scheme levels (only requirement-level unknown keys
 // warn), so a claim rule or rate limit the author wrote is not enforced.
 func TestReviewMisspelledExtensionsIgnored(t *testing.T) {
-	t.Skip("FINDING: unknown x-authgen-* keys (x-authgen-claim, x-authgen-ratelimit, ...) are ignored without a warning outside requirements (extensions.go/build.go)")
 	spec := `openapi: 3.0.3
 info: {title: t, version: "1"}
 x-authgen-scope: any
@@ -345,7 +343,6 @@ components:
 // "a2" becomes ScopeA23. Adding a scope to the spec silently re-points
 // constants that handlers use (ScopeA2 meant "a2", now means "a").
 func TestReviewScopeSuffixTakesNaturalName(t *testing.T) {
-	t.Skip("FINDING: scope rename suffix collides with natural names; ScopeA2 is scope \"a\" while scope \"a2\" is ScopeA23 (build.go buildScopes)")
 	spec := `openapi: 3.0.3
 info: {title: t, version: "1"}
 paths:
@@ -367,7 +364,6 @@ components:
 // "//cdn.example.com/v1", or "https://x//v1") pass generation; server
 // variables with an enum produce only the default's base path.
 func TestReviewServerBasePaths(t *testing.T) {
-	t.Skip("FINDING: protocol-relative or '//' server URLs give base paths authrt.NewGuard rejects at startup; enum server variables keep only the default (build.go buildBasePaths)")
 	tmpl := `openapi: 3.0.3
 info: {title: t, version: "1"}
 servers:
@@ -406,7 +402,6 @@ func TestReviewJSONWithBOM(t *testing.T) {
 // resolve ranges over a map of a requirement's extensions, so the order of
 // its warnings changes from run to run.
 func TestReviewWarningOrderDeterministic(t *testing.T) {
-	t.Skip("FINDING: warnings about unknown requirement extensions come in map order (build.go resolve: range ext)")
 	spec := `openapi: 3.0.3
 info: {title: t, version: "1"}
 paths:
@@ -441,7 +436,6 @@ components: {securitySchemes: {k: {type: apiKey, in: header, name: X}}}
 // Options.AllowUnlisted, the real request to such an operation passes
 // unchecked. Method names that are not HTTP tokens are accepted too.
 func TestReviewUnmatchableTemplates(t *testing.T) {
-	t.Skip("FINDING: unmatchable path templates (//, ., .., ?, #, percent-escapes) and non-token methods are accepted (build.go checkTemplate)")
 	for _, p := range []string{"/a//b", "/a/./b", "/a/../b", "/a?x=1", "/a#f", "/files/%40me"} {
 		spec := `openapi: 3.0.3
 info: {title: t, version: "1"}

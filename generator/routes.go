@@ -35,7 +35,7 @@ func buildRoutes(ops []*operation) ([]*rnode, []routeConflict) {
 	for i, op := range ops {
 		n := root
 		prefix := ""
-		for _, seg := range templateSegments(op.Path) {
+		for _, seg := range templateSegments(routePath(op.Path)) {
 			prefix += "/" + seg
 			if !strings.Contains(seg, "{") {
 				if n.static == nil {
@@ -86,6 +86,16 @@ func buildRoutes(ops []*operation) ([]*rnode, []routeConflict) {
 	}
 	walk(root)
 	return out, conflicts
+}
+
+// routePath is the part of a path template that requests are matched on:
+// some specs key variants of one path by a query ("/responses?beta=true"),
+// which routing cannot see.
+func routePath(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		return p[:i]
+	}
+	return p
 }
 
 // templateSegments splits a path template into segments, ignoring a

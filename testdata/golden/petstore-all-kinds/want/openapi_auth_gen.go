@@ -250,5 +250,5 @@ var spec = authrt.Spec{
 		// /pets/{petId}/photo.{format}
 		4: {Methods: []authrt.RouteMethod{{Method: "GET", Operation: opIndexGetPhoto}}},
 	},
-	BasePaths: []string{"", "/api/v2"},
+	BasePaths: []string{"", "/api/v1", "/api/v2"},
 }
