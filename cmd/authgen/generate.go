@@ -51,7 +51,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := sf.config()
 	cfg.Package = packageName(*pkg, output)
-	if !token.IsIdentifier(cfg.Package) {
+	if !token.IsIdentifier(cfg.Package) || cfg.Package == "_" {
 		fmt.Fprintf(stderr, "authgen: %q is not a valid Go package name\n", cfg.Package)
 		return 2
 	}
@@ -104,7 +104,7 @@ func packageName(flag, output string) string {
 		if abs, err := filepath.Abs(output); err == nil {
 			dir := filepath.Base(filepath.Dir(abs))
 			dir = strings.ReplaceAll(dir, "-", "")
-			if token.IsIdentifier(dir) && strings.ToLower(dir) == dir && dir != "main" {
+			if token.IsIdentifier(dir) && strings.ToLower(dir) == dir && dir != "main" && dir != "_" {
 				return dir
 			}
 		}
@@ -115,6 +115,25 @@ func packageName(flag, output string) string {
 // writeFile replaces name atomically: a failed run never leaves a
 // half-written file behind.
 func writeFile(name string, content []byte) error {
+	// A symlink is followed, so that the link stays a link; a device or
+	// pipe (-o /dev/stdout) is written in place, never replaced.
+	if target, err := filepath.EvalSymlinks(name); err == nil {
+		name = target
+	}
+	if fi, err := os.Stat(name); err == nil && !fi.Mode().IsRegular() {
+		if fi.IsDir() {
+			return fmt.Errorf("%s is a directory", name)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(content)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

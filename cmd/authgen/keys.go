@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -102,6 +103,7 @@ func (e *keysEnv) parse(args []string, nargs int) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		e.usageError("%v", err)
 		return 2
 	}
 	switch {
@@ -162,7 +164,8 @@ func (e *keysEnv) open(ctx context.Context, create bool) (apikey.Admin, func(), 
 	}
 	opt, err := redis.ParseURL(e.redisURL)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--redis: %w", err)
+		// The parser's message may quote the URL, password included.
+		return nil, nil, fmt.Errorf("--redis %s: not a valid redis:// or rediss:// URL", redactURL(e.redisURL))
 	}
 	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	client := redis.NewClient(opt)
@@ -263,4 +266,18 @@ func keyState(r *apikey.Record, now time.Time) string {
 		return "not yet valid"
 	}
 	return "active"
+}
+
+// redactURL hides the password of a URL for messages.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if i := strings.LastIndexByte(raw, '@'); i >= 0 {
+		if j := strings.Index(raw, "://"); j >= 0 && j < i {
+			return raw[:j+3] + "xxxxx" + raw[i:]
+		}
+		return "xxxxx" + raw[i:]
+	}
+	return raw
 }

@@ -56,6 +56,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "authgen token: %v\nRun 'authgen token --help' for usage.\n", err)
 		return 2
 	}
 	if fs.NArg() > 1 || (*schemeName != "" && fs.NArg() == 0) {

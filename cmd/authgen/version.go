@@ -21,6 +21,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		if err == pflag.ErrHelp {
 			return 0
 		}
+		fmt.Fprintf(stderr, "authgen version: %v\n", err)
 		return 2
 	}
 	v := generator.Version
