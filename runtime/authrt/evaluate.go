@@ -249,7 +249,11 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 			failed = c.failedClaim(winners)
 		}
 		if scoped && failed < 0 {
-			return info.setPrincipal(c.id, a.schemes, winners), nil
+			p := info.setPrincipal(c.id, a.schemes, winners)
+			for _, req := range a.reqs {
+				c.noteKeyID(p, req.local, ids[req.local])
+			}
+			return p, nil
 		}
 		if lacking < 0 {
 			lacking, lackingRule = ai, failed
@@ -268,7 +272,11 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 		if len(verified) == 0 {
 			return nil, nil
 		}
-		return info.setPrincipal(c.id, names, verified), nil
+		p := info.setPrincipal(c.id, names, verified)
+		for l, id := range ids {
+			c.noteKeyID(p, l, id)
+		}
+		return p, nil
 	}
 	if lacking >= 0 && lackingRule >= 0 {
 		return nil, c.claimFailed(&c.claims[lackingRule])
@@ -286,6 +294,15 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 		Operation:  c.id,
 		Detail:     "authentication is required",
 		Challenges: c.challenges401,
+	}
+}
+
+// noteKeyID records the key ID of an API key (or basic) credential, the
+// one rate limits "by: key" count by: a JWT's KeyID is its jti, new with
+// every token, which would give each token a fresh limit.
+func (c *compiledOp) noteKeyID(p *Principal, local int, id *Identity) {
+	if p.apiKeyID == "" && id != nil && id.KeyID != "" && (c.kinds[local] == APIKey || c.kinds[local] == HTTPBasic) {
+		p.apiKeyID = id.KeyID
 	}
 }
 

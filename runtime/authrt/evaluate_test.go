@@ -520,6 +520,7 @@ func TestEvaluatePrincipalMerge(t *testing.T) {
 		KeyID:     "jti-1",
 		Scopes:    []string{"b", "c", "a", "d"}, // union, no duplicates, first seen first
 		Claims:    map[string]any{"x": "key", "k": true, "t": 1.0},
+		apiKeyID:  "ck", // the first API key's ID, for rate limits by key (not the JWT's jti)
 	}
 	got := *p
 	got.identities = nil

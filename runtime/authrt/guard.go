@@ -18,6 +18,14 @@ type Options struct {
 	// AllowUnlisted lets requests that match no operation of the document
 	// through, unauthenticated. By default they are refused with 404: an
 	// auth layer that does not know a route cannot protect it.
+	//
+	// Even then, a request that a lenient router could hand to a listed
+	// operation's handler is not passed: a case variant or a path without
+	// the base path gets that operation's checks, and a path below a
+	// listed one ("/admin/users" under "/admin/", which ServeMux's subtree
+	// patterns and "{rest...}" wildcards match) is refused. The root "/"
+	// is the exception: register it as "/{$}" with ServeMux, or every
+	// unlisted path reaches its handler.
 	AllowUnlisted bool
 	// BasePaths replaces the base paths taken from the document's servers
 	// ("/v1"), for a deployment mounted elsewhere. Use []string{"/"} for
@@ -270,8 +278,17 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 	info := g.infoFor(r)
 	r = r.WithContext(info)
 	p, d := op.evaluate(g, r, info)
-	if d == nil && len(op.rates) > 0 {
+	switch {
+	case len(op.rates) == 0:
+	case d == nil:
 		d = g.rateLimit(op, w, r, info, p)
+	case d.Status == http.StatusUnauthorized && d.Code != "":
+		// A credential was presented and failed: it counts against the
+		// operation's limits by client address, so that guessing keys or
+		// passwords is throttled like any other traffic.
+		if ld := g.rateLimit(op, w, r, info, nil); ld != nil && ld.Status == http.StatusTooManyRequests {
+			d = ld
+		}
 	}
 	if g.auditing {
 		g.audit(r.Context(), g.decisionFor(r, op, info, p, d, start))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -87,8 +88,8 @@ func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
 	switch {
 	case p != nil && rule.By == RateBySubject && p.Subject != "":
 		kind, who = "s", p.Subject
-	case p != nil && rule.By == RateByKey && p.KeyID != "":
-		kind, who = "k", p.KeyID
+	case p != nil && rule.By == RateByKey && p.apiKeyID != "":
+		kind, who = "k", p.apiKeyID
 	case p != nil && rule.By == RateByKey && p.Subject != "":
 		kind, who = "s", p.Subject
 	case p != nil && rule.By == RateByClaim:
@@ -102,10 +103,20 @@ func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
 		fallthrough
 	default:
 		if info != nil && info.client.IsValid() {
-			who = info.client.String()
+			who = clientBucket(info.client)
 		}
 	}
 	return rule.Name + "\x00" + kind + ":" + who
+}
+
+// clientBucket names a client address for per-address limits: an IPv6
+// client counts by its /64, which one subscriber usually holds whole (and
+// could otherwise rotate through to escape any limit).
+func clientBucket(a netip.Addr) string {
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
 }
 
 func ceilSeconds(d time.Duration) int {

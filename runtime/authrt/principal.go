@@ -25,6 +25,9 @@ type Principal struct {
 	Claims map[string]any
 
 	identities []*Identity
+	// apiKeyID is the KeyID of the first API-key (or basic) identity, for
+	// rate limits by key.
+	apiKeyID string
 }
 
 // PrincipalFrom returns the principal the middleware put in ctx. It reports

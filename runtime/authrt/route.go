@@ -266,7 +266,44 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 	if op, m = g.matchMethod(method, path, true); m == routeFound {
 		return op, routed, nil
 	}
+	// Nor one below a listed path: routers that match prefixes (ServeMux's
+	// "/admin/" subtree, "{rest...}" wildcards) would hand it to the listed
+	// operation's handler. Such requests are refused, not passed.
+	if rel, ok = g.stripBase(path, true); (ok && g.spec.belowListed(0, rel)) || g.spec.belowListed(0, path) {
+		return -1, notListed, nil
+	}
 	return -1, passThrough, nil
+}
+
+// belowListed reports whether path extends a listed path template by at
+// least one segment (matching case-insensitively, as the lenient routers
+// AllowUnlisted guards against might).
+func (n *Spec) belowListed(node int, path string) bool {
+	if len(n.Routes) == 0 || path == "" || path == "/" {
+		return false
+	}
+	rn := &n.Routes[node]
+	// The root is not a prefix of everything: see Options.AllowUnlisted.
+	if len(rn.Methods) > 0 && node != 0 {
+		return true
+	}
+	seg, rest := path[1:], ""
+	if i := strings.IndexByte(seg, '/'); i >= 0 {
+		seg, rest = seg[:i], seg[i:]
+	}
+	for _, e := range rn.Static {
+		if strings.EqualFold(e.Segment, seg) && n.belowListed(e.Node, rest) {
+			return true
+		}
+	}
+	if seg != "" {
+		for i := range rn.Params {
+			if matchParam(rn.Params[i].Literals, seg, true) && n.belowListed(rn.Params[i].Node, rest) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // matchMethod matches method and path; HEAD falls back to GET's operation,

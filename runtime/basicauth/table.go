@@ -8,6 +8,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"hash/fnv"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -75,7 +78,13 @@ func parseHash(s string) (parsedHash, error) {
 // Table checks Basic credentials against a fixed set of users.
 type Table struct {
 	users map[string]tableUser
-	dummy parsedHash // checked for unknown users, so timing does not tell
+	// dummies are checked for unknown users, one per iteration count the
+	// table uses, chosen by a hash of the user name, so that an unknown
+	// name takes as long as a known one would.
+	dummies []parsedHash
+	// slots bounds the PBKDF2 runs at once: each costs a CPU core for
+	// ~100 ms, and a flood of guesses must not take every core.
+	slots chan struct{}
 }
 
 type tableUser struct {
@@ -100,14 +109,27 @@ func NewTable(users ...User) (*Table, error) {
 		}
 		t.users[u.Name] = tableUser{User: u, h: h}
 	}
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	t.dummy = parsedHash{iter: DefaultIterations, salt: salt, hash: make([]byte, sha256.Size)}
+	counts := map[int]bool{}
+	for _, u := range t.users {
+		counts[u.h.iter] = true
+	}
+	if len(counts) == 0 {
+		counts[DefaultIterations] = true
+	}
+	for iter := range counts {
+		salt := make([]byte, 16)
+		rand.Read(salt)
+		t.dummies = append(t.dummies, parsedHash{iter: iter, salt: salt, hash: make([]byte, sha256.Size)})
+	}
+	sort.Slice(t.dummies, func(i, j int) bool { return t.dummies[i].iter < t.dummies[j].iter })
+	t.slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 	return t, nil
 }
 
-// Verify implements authrt.Verifier for the decoded "user-id:password".
-func (t *Table) Verify(_ context.Context, cred string) (*authrt.Identity, error) {
+// Verify implements authrt.Verifier for the decoded "user-id:password". At
+// most GOMAXPROCS checks run at once; the others wait, or fail with the
+// context's error (a 503, not a pass) when the request is abandoned.
+func (t *Table) Verify(ctx context.Context, cred string) (*authrt.Identity, error) {
 	user, password, err := split(cred)
 	if err != nil {
 		return nil, err
@@ -115,7 +137,15 @@ func (t *Table) Verify(_ context.Context, cred string) (*authrt.Identity, error)
 	u, ok := t.users[user]
 	h := u.h
 	if !ok {
-		h = t.dummy
+		f := fnv.New32a()
+		f.Write([]byte(user))
+		h = t.dummies[int(f.Sum32()%uint32(len(t.dummies)))]
+	}
+	select {
+	case t.slots <- struct{}{}:
+		defer func() { <-t.slots }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("basicauth: waiting to check a password: %w", ctx.Err())
 	}
 	dk, err := pbkdf2.Key(sha256.New, password, h.salt, h.iter, sha256.Size)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -92,6 +93,7 @@ func (s *scanner) decodeObject(depth int) (map[string]any, error) {
 		s.pos++
 		return m, nil
 	}
+	var folded map[string]struct{}
 	for {
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
@@ -103,6 +105,24 @@ func (s *scanner) decodeObject(depth int) (map[string]any, error) {
 		}
 		if _, dup := m[name]; dup {
 			return nil, &errDuplicate{name: name}
+		}
+		// Names that differ only in case are duplicates too: claim rules
+		// read the exact name, but encoding/json (Principal.DecodeClaims)
+		// matches struct fields case-insensitively and keeps the last.
+		// The folded set is only built once a name has an upper-case or
+		// non-ASCII letter, so all-lower-case tokens pay nothing.
+		if folded != nil || !lowerASCII(name) {
+			if folded == nil {
+				folded = make(map[string]struct{}, len(m)+1)
+				for k := range m {
+					folded[strings.ToLower(k)] = struct{}{}
+				}
+			}
+			f := strings.ToLower(name)
+			if _, dup := folded[f]; dup {
+				return nil, &errDuplicate{name: name}
+			}
+			folded[f] = struct{}{}
 		}
 		s.skipSpace()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
@@ -161,4 +181,15 @@ func (s *scanner) decodeArray(depth int) ([]any, error) {
 			return nil, s.syntaxError("expected ',' or ']'")
 		}
 	}
+}
+
+// lowerASCII reports whether name has only ASCII characters and no
+// upper-case letter, so that case folding cannot change it.
+func lowerASCII(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
