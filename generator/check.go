@@ -28,6 +28,8 @@ import (
 //     where the spec says they must be empty;
 //   - plain-http-server: a server on plain http while operations carry
 //     credentials;
+//   - head-differs-from-get: a HEAD operation whose security differs from
+//     its path's GET, whose handler net/http runs for HEAD;
 //   - claims-with-anonymous: claim rules on an operation that also allows
 //     anonymous access, which admits whoever fails them;
 //   - strict-validation: the document fails kin-openapi's full validation
@@ -120,6 +122,19 @@ func lint(m *model, ps *problems) {
 					}
 				}
 			}
+		}
+	}
+	// HEAD beside GET: net/http serves HEAD with the GET handler, so a HEAD
+	// operation with other security guards that handler differently.
+	gets := map[string]*operation{}
+	for _, op := range m.Operations {
+		if op.Method == "GET" {
+			gets[routePath(op.Path)] = op
+		}
+	}
+	for _, op := range m.Operations {
+		if get := gets[routePath(op.Path)]; op.Method == "HEAD" && get != nil && !samePolicy(op, get) {
+			warn("head-differs-from-get", specPathElems(op), "HEAD %s has other security than GET %s; net/http serves HEAD with the GET handler, so the weaker of the two guards its response headers", op.Path, get.Path)
 		}
 	}
 	// Scope declarations and uses, per oauth2 scheme.

@@ -41,7 +41,7 @@ func TestCheckFindsEveryRule(t *testing.T) {
 	for _, p := range Check(data, "openapi.yaml", Config{}) {
 		found[p.Code] = true
 	}
-	for _, rule := range []string{"unsatisfiable", "undeclared-scope", "unused-scope", "unused-scheme", "apikey-in-query", "scopes-on-non-oauth", "plain-http-server", "claims-with-anonymous"} {
+	for _, rule := range []string{"unsatisfiable", "undeclared-scope", "unused-scope", "unused-scheme", "apikey-in-query", "scopes-on-non-oauth", "plain-http-server", "claims-with-anonymous", "head-differs-from-get"} {
 		if !found[rule] {
 			t.Errorf("rule %s found nothing in all-rules", rule)
 		}
