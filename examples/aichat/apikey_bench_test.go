@@ -25,7 +25,10 @@ import (
 //	go test ./examples/aichat -run '^$' -bench 'APIKey|Baseline' -benchmem
 //
 // BenchmarkBaselineSHA256MapLookup is the least any verifier must do (hash
-// the key, look the hash up in a map). BenchmarkAPIKeyMiddlewareStatic is the
+// the key, look the hash up in a map). BenchmarkBaselineContextMiddleware is
+// the least any net/http middleware must do to hand that key's principal to
+// a handler: the same hash and lookup, a principal, and the request copy
+// that r.WithContext makes. BenchmarkAPIKeyMiddlewareStatic is the
 // middleware with a verifier that does nothing, so the allocations it
 // reports are the middleware's own (principal, request context); the
 // difference to BenchmarkAPIKeyMiddleware is what verifying the key adds.
@@ -174,6 +177,48 @@ func BenchmarkBaselineSHA256MapLookup(b *testing.B) {
 		})
 	}
 }
+
+type floorKey struct{}
+
+// floorPrincipal is what a minimal middleware tells the handler.
+type floorPrincipal struct {
+	Subject, KeyID string
+	Scopes         []string
+	Claims         map[string]any
+}
+
+// BenchmarkBaselineContextMiddleware is a hand-written middleware with no
+// routing, no format check, no policy and no error handling: it reads the
+// header, hashes the key, looks the hash up in a map, and passes a new
+// principal to the handler in the request context. It is the floor for any
+// net/http middleware, authgen's or a hand-rolled one.
+func BenchmarkBaselineContextMiddleware(b *testing.B) {
+	keys, records := benchRecords(b)
+	m := make(map[[sha256.Size]byte]*apikey.Record, len(records))
+	for i := range records {
+		m[records[i].Hash] = &records[i]
+	}
+	next := floorHandler
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := m[sha256.Sum256([]byte(r.Header.Get("X-Api-Key")))]
+		if rec == nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		p := &floorPrincipal{Subject: rec.Name, KeyID: rec.ID, Scopes: rec.Scopes, Claims: rec.Metadata}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), floorKey{}, p)))
+	})
+	runMiddleware(b, h, keys)
+}
+
+// floorHandler is package-level, so that the compiler cannot inline it into
+// the baseline and keep the request copy on the stack, which no real
+// middleware gets.
+var floorHandler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if _, ok := r.Context().Value(floorKey{}).(*floorPrincipal); !ok {
+		panic("no principal")
+	}
+})
 
 // writeBenchFile writes a key file for the benchmark.
 func writeBenchFile(path string, data []byte) error {

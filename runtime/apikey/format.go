@@ -134,15 +134,23 @@ func parseKey(key string) (prefix, reason string) {
 	if ValidPrefix(prefix) != nil {
 		return "", "the key's prefix is not a valid prefix"
 	}
-	var sum uint64 // six base62 digits exceed 32 bits: compare them all
+	// Every character of the body must be base62: OR the table values
+	// together (a non-base62 byte is -1, which sets the sign bit) rather
+	// than branch on each, and find the culprit only for the error.
+	var bad int8
 	for i := split + 1; i < len(key); i++ {
-		d := base62Digit(key[i])
-		if d < 0 {
-			return "", "character " + strconv.Itoa(i) + " of the key is not base62"
+		bad |= base62Values[key[i]]
+	}
+	if bad < 0 {
+		for i := split + 1; i < len(key); i++ {
+			if base62Digit(key[i]) < 0 {
+				return "", "character " + strconv.Itoa(i) + " of the key is not base62"
+			}
 		}
-		if i >= len(key)-ChecksumLength {
-			sum = sum*62 + uint64(d)
-		}
+	}
+	var sum uint64 // six base62 digits exceed 32 bits: compare them all
+	for i := len(key) - ChecksumLength; i < len(key); i++ {
+		sum = sum*62 + uint64(base62Values[key[i]])
 	}
 	if uint64(checksum(key[:len(key)-ChecksumLength])) != sum {
 		return "", "the key's checksum does not match (mistyped or truncated key)"
@@ -165,12 +173,35 @@ var base62Values = func() (t [256]int8) {
 	return t
 }()
 
-// checksum is crc32.ChecksumIEEE of s, computed bytewise from the table so
-// that no []byte copy of s goes to the heap (a key is about 40 bytes).
+// checksum is crc32.ChecksumIEEE of s. hash/crc32 would need a []byte,
+// which escapes through its function-variable dispatch and costs a heap copy
+// of the key; this is the same slicing-by-8 algorithm hash/crc32 uses for
+// short inputs, eight bytes per step, over the string.
 func checksum(s string) uint32 {
 	crc := ^uint32(0)
+	t := &crcTables
+	for len(s) >= 8 {
+		crc ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		crc = t[0][s[7]] ^ t[1][s[6]] ^ t[2][s[5]] ^ t[3][s[4]] ^
+			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = crc32.IEEETable[byte(crc)^s[i]] ^ crc>>8
+		crc = t[0][byte(crc)^s[i]] ^ crc>>8
 	}
 	return ^crc
 }
+
+// crcTables are the slicing-by-8 tables of the IEEE polynomial: t[0] is
+// crc32.IEEETable, t[k][i] the CRC of byte i followed by k zero bytes.
+var crcTables = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		crc := t[0][i]
+		for k := 1; k < 8; k++ {
+			crc = t[0][crc&0xff] ^ crc>>8
+			t[k][i] = crc
+		}
+	}
+	return t
+}()

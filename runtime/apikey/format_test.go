@@ -3,6 +3,7 @@ package apikey
 import (
 	"errors"
 	"hash/crc32"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -177,4 +178,19 @@ func FuzzParseKey(f *testing.F) {
 			t.Fatalf("reason %q contains the key", reason)
 		}
 	})
+}
+
+// TestChecksumMatchesCRC32 checks the slicing-by-8 checksum against
+// hash/crc32 at every length around its 8-byte steps, on random bytes.
+func TestChecksumMatchesCRC32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 200 {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.UintN(256))
+		}
+		if got, want := checksum(string(b)), crc32.ChecksumIEEE(b); got != want {
+			t.Fatalf("length %d: checksum %08x, crc32 %08x", n, got, want)
+		}
+	}
 }

@@ -3,7 +3,7 @@ package apikey
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -54,7 +54,14 @@ func (h Hash) IsZero() bool {
 // Equal reports whether h and other are the same hash, in time that does not
 // depend on where they differ.
 func (h Hash) Equal(other Hash) bool {
-	return subtle.ConstantTimeCompare(h[:], other[:]) == 1
+	// As subtle.ConstantTimeCompare, a word at a time: every word is read
+	// and the differences are ORed together, with no early exit; only the
+	// final answer is compared.
+	var diff uint64
+	for i := 0; i < len(h); i += 8 {
+		diff |= binary.LittleEndian.Uint64(h[i:]) ^ binary.LittleEndian.Uint64(other[i:])
+	}
+	return diff == 0
 }
 
 // MarshalText implements encoding.TextMarshaler: "sha256:<hex>".
@@ -101,6 +108,10 @@ type Hasher struct {
 // huge key hashed directly does not pin its buffer for good.
 const maxPooledKeyLength = 4096
 
+// stackKeyLength is the longest key that plain SHA-256 hashes from a stack
+// buffer; longer keys, and peppered hashes, use the pool.
+const stackKeyLength = 256
+
 // scratch is the per-call state of a Hasher, pooled so that hashing a key
 // does not allocate: a buffer for the key's bytes and, with a pepper, an HMAC
 // whose key schedule is computed once.
@@ -139,6 +150,15 @@ func (h *Hasher) Peppered() bool {
 func (h *Hasher) Hash(key string) Hash {
 	if h == nil || h.pool == nil {
 		h = plain
+	}
+	if h.pepperLen == 0 && len(key) <= stackKeyLength {
+		// sha256.Sum256 does not keep its argument, so the key's bytes can
+		// live on the stack: no pool round trip, no heap copy of the key.
+		var buf [stackKeyLength]byte
+		n := copy(buf[:], key)
+		out := Hash(sha256.Sum256(buf[:n]))
+		clear(buf[:n])
+		return out
 	}
 	s := h.pool.Get().(*scratch)
 	s.buf = append(s.buf[:0], key...)

@@ -173,3 +173,32 @@ func TestRecordCopiesScopes(t *testing.T) {
 		t.Fatal("Hasher.Record ignored the pepper")
 	}
 }
+
+// TestHashStackAndPool checks that keys hashed from the stack (up to
+// stackKeyLength bytes) and through the pool (longer) both give SHA-256.
+func TestHashStackAndPool(t *testing.T) {
+	for _, n := range []int{0, 1, 40, stackKeyLength - 1, stackKeyLength, stackKeyLength + 1, 4 * stackKeyLength} {
+		key := strings.Repeat("k", n)
+		if got, want := HashKey(key), Hash(sha256.Sum256([]byte(key))); got != want {
+			t.Errorf("length %d: %v, want %v", n, got, want)
+		}
+	}
+}
+
+// TestHashEqualEveryByte checks that a difference in any bit of any byte
+// makes two hashes unequal.
+func TestHashEqualEveryByte(t *testing.T) {
+	h := HashKey("sk_live_example")
+	if !h.Equal(h) {
+		t.Fatal("a hash is not equal to itself")
+	}
+	for i := range h {
+		for bit := range 8 {
+			other := h
+			other[i] ^= 1 << bit
+			if h.Equal(other) || other.Equal(h) {
+				t.Fatalf("byte %d bit %d: hashes compare equal", i, bit)
+			}
+		}
+	}
+}

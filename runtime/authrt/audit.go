@@ -46,8 +46,10 @@ func (g *Guard) decisionFor(r *http.Request, op *compiledOp, info *requestInfo, 
 	if op != nil {
 		rec.Operation, rec.Path = op.id, op.path
 	}
-	if info != nil && info.client.IsValid() {
-		rec.ClientAddr = info.client.String()
+	if info != nil {
+		if a, ok := info.clientAddr(); ok {
+			rec.ClientAddr = a.String()
+		}
 	}
 	if g.requestIDHeader != "" {
 		rec.RequestID = r.Header.Get(g.requestIDHeader)

@@ -215,7 +215,7 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			return
 		case passThrough:
 			if g.auditing {
-				g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r), nil, nil, time.Now()))
+				g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r, false), nil, nil, time.Now()))
 			}
 			next.ServeHTTP(w, r)
 			return
@@ -227,7 +227,7 @@ func (g *Guard) Middleware(next http.Handler) http.Handler {
 			d = &Denial{Status: http.StatusMethodNotAllowed, Detail: "the operation does not accept this method", Allow: allow}
 		}
 		if g.auditing {
-			g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r), nil, d, time.Now()))
+			g.audit(r.Context(), g.decisionFor(r, nil, g.infoFor(r, false), nil, d, time.Now()))
 		}
 		g.errorW(w, r, d)
 	})
@@ -251,19 +251,24 @@ func (g *Guard) Authorize(op int, r *http.Request) (*Principal, *Denial) {
 	if op < 0 || op >= len(g.ops) {
 		return nil, &Denial{Status: http.StatusNotFound, Detail: "no such operation"}
 	}
-	info := g.infoFor(r)
+	info := g.infoFor(r, false)
 	return g.ops[op].evaluate(g, r.WithContext(info), info)
 }
 
-// infoFor starts the request's info, and context, with its client address:
-// the one an outer middleware resolved, if any, else the guard's own.
-func (g *Guard) infoFor(r *http.Request) *requestInfo {
+// infoFor starts the request's info, and context. Its client address is
+// the one an outer guard or middleware resolved, if any, else the guard's
+// own; it is resolved now when the guard will need it (audit records, rate
+// limits), else only when asked for.
+func (g *Guard) infoFor(r *http.Request, resolve bool) *requestInfo {
 	ctx := r.Context()
-	info := &requestInfo{Context: ctx}
-	if prev := infoFrom(ctx); prev != nil && prev.client.IsValid() {
-		info.client = prev.client
-	} else if a, ok := ClientAddr(r, g.trusted); ok {
-		info.client = a
+	info := &requestInfo{Context: ctx, req: r, trusted: &g.trusted}
+	if prev := infoFrom(ctx); prev != nil {
+		if a, ok := prev.clientAddr(); ok {
+			info.client, info.resolved = a, true
+		}
+	}
+	if resolve || g.auditing {
+		info.resolveClient()
 	}
 	return info
 }
@@ -275,7 +280,7 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 	if g.auditing {
 		start = time.Now()
 	}
-	info := g.infoFor(r)
+	info := g.infoFor(r, len(op.rates) > 0)
 	r = r.WithContext(info)
 	p, d := op.evaluate(g, r, info)
 	switch {

@@ -102,8 +102,10 @@ func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
 		}
 		fallthrough
 	default:
-		if info != nil && info.client.IsValid() {
-			who = clientBucket(info.client)
+		if info != nil {
+			if a, ok := info.clientAddr(); ok {
+				who = clientBucket(a)
+			}
 		}
 	}
 	return rule.Name + "\x00" + kind + ":" + who

@@ -43,9 +43,9 @@ func PrincipalFrom(ctx context.Context) (*Principal, bool) {
 // WithPrincipal returns a copy of ctx carrying p. It is meant for tests of
 // handlers that read the principal.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
-	info := &requestInfo{Context: ctx, principal: p}
+	info := &requestInfo{Context: ctx, principal: p, resolved: true}
 	if prev := infoFrom(ctx); prev != nil {
-		info.client = prev.client
+		info.client, _ = prev.clientAddr()
 	}
 	return info
 }
