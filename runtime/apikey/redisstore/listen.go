@@ -61,6 +61,7 @@ func (s *Store) handleChange(payload string) {
 		return
 	}
 	s.changed(h)
+	s.changes.Add(1)
 }
 
 // changed handles the news that the record of h changed: lookups ask Redis

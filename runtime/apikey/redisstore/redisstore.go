@@ -63,6 +63,7 @@ type Store struct {
 	down      atomic.Bool  // for logging the transitions
 
 	sub       *redis.PubSub
+	changes   atomic.Int64 // change messages handled, for tests
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once

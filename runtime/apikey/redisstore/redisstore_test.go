@@ -248,17 +248,20 @@ func TestRedisDown(t *testing.T) {
 	defer s.Close()
 	v := verifier(t, s)
 	h := guard(t, v)
+	waitSubscribed(t, s)
 	known, _ := mintOn(t, s)
 	unknown, err := apikey.NewKey("sk_test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitSubscribed(t, s)
 	if got := serve(h, known); got.Code != http.StatusOK {
 		t.Fatalf("known key with Redis up: %d", got.Code)
 	}
 	// Let the echo of the key's creation on the change channel, and the
-	// refresh it starts, finish: the key is then "verified recently".
+	// refresh it starts, finish: the key is then "verified recently". A
+	// refresh for a change that fails once Redis is stopped rightly ends
+	// stale serving, so the echo must be handled before the stop.
+	waitUntil(t, 5*time.Second, "the echo of the key's creation", func() bool { return s.changes.Load() >= 1 })
 	kh := apikey.HashKey(known)
 	waitUntil(t, 5*time.Second, "a settled cache entry", func() bool {
 		e := s.cache.get(kh)
