@@ -14,10 +14,13 @@
 //		jwtauth.WithIssuer("https://idp.example.com/"),
 //		jwtauth.WithAudience("https://api.example.com"))
 //
-// The set is parsed by jwtauth.ParseJWKS, strictly: a set that fails to
-// parse (bad JSON, a bad or weak key, private key members) counts as a
-// failed fetch, and the keys already in use stay. A key removed from the
-// set stops being accepted when the next fetch succeeds. The URL must be
+// The set is parsed by jwtauth.ParsePublicJWKS: a document that is not a
+// JWK Set, or has no usable key, counts as a failed fetch, and the keys
+// already in use stay. A key that is bad on its own (a weak RSA key,
+// private members, a symmetric "oct" key, a kid used twice) is left out and
+// logged, and the rest of the set is used, so a key removed from the set
+// stops being accepted when the next fetch succeeds whatever else the
+// provider added. The URL must be
 // https, or http to a loopback address (for tests and sidecars); redirects
 // are held to the same rule.
 //
@@ -253,7 +256,10 @@ func (s *Source) fetch() error {
 	if old := s.state.Load(); old != nil && old.digest == digest {
 		next.set = old.set // same keys: cached verifications stay valid
 	} else {
-		keys, err := jwtauth.ParseJWKS(resp.Body)
+		keys, skipped, err := jwtauth.ParsePublicJWKS(resp.Body)
+		for _, e := range skipped {
+			s.cfg.logger.Warn("jwks: key left out of the set", "url", s.url, "reason", e)
+		}
 		if err == nil {
 			next.set, err = jwtauth.NewKeySet(keys)
 		}

@@ -121,6 +121,66 @@ func TestRemovedKeyLeavesCache(t *testing.T) {
 	}
 }
 
+// TestOddKeyDoesNotBlockRemoval: a provider removes k1 and, in the same
+// update, adds a key that does not parse (a 1024-bit RSA key) and one that
+// is a kid used twice. The rest of the set is used: k1 is refused, the new
+// good key accepted.
+func TestOddKeyDoesNotBlockRemoval(t *testing.T) {
+	f := newFixture(t)
+	f.idp.Unpublish("k1")
+	f.idp.AddKey("k3", "EdDSA")
+	f.idp.AddRawJWK(`{"kty":"RSA","kid":"weak","n":"w` + strings.Repeat("A", 170) + `","e":"AQAB"}`)
+	f.idp.AddKey("twice", "ES256")
+	f.idp.AddKey("twice", "EdDSA")
+	var logs strings.Builder
+	f.src.cfg.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := f.src.Refresh(context.Background()); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := f.verify(t, "k1"); !errors.Is(err, jwtauth.ErrUnknownKey) {
+		t.Errorf("removed key: %v, want ErrUnknownKey", err)
+	}
+	if err := f.verify(t, "k3"); err != nil {
+		t.Errorf("added key: %v", err)
+	}
+	if err := f.verify(t, "twice"); !errors.Is(err, jwtauth.ErrUnknownKey) {
+		t.Errorf("a kid published twice: %v, want ErrUnknownKey", err)
+	}
+	for _, want := range []string{`\"weak\"): jwtauth: key too weak`, `\"twice\" (2 keys`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log does not name the key %s left out:\n%s", want, logs.String())
+		}
+	}
+}
+
+// TestSymmetricKeyRefused: an "oct" key in a published set would let
+// anyone who reads the set sign tokens; it is never used.
+func TestSymmetricKeyRefused(t *testing.T) {
+	f := newFixture(t)
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	f.idp.AddRawJWK(`{"kty":"oct","kid":"hmac","alg":"HS256","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}`)
+	if err := f.src.Refresh(context.Background()); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "mallory", "exp": f.clock.now().Add(time.Hour).Unix()})
+	tok.Header["kid"] = "hmac"
+	signed, err := tok.SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Verify(context.Background(), signed); err == nil {
+		t.Fatal("a token signed with a symmetric key from the published set was accepted")
+	}
+	if err := f.verify(t, "k1"); err != nil {
+		t.Errorf("the set's other key: %v", err)
+	}
+	// A set of only symmetric keys has no usable key: a failed fetch.
+	f.idp.SetBody([]byte(`{"keys":[{"kty":"oct","kid":"hmac","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}`))
+	if err := f.src.Refresh(context.Background()); !errors.Is(err, jwtauth.ErrNoKeys) {
+		t.Errorf("a set of only an oct key: %v, want ErrNoKeys", err)
+	}
+}
+
 func TestUnchangedSetKeepsKeySet(t *testing.T) {
 	f := newFixture(t)
 	before, _ := f.src.Keys()

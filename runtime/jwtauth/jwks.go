@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"os"
 	"slices"
+	"strings"
 )
 
 // MaxJWKSSize is the largest JWK Set LoadJWKSFile reads: 1 MiB.
@@ -35,20 +36,9 @@ var errSkip = errors.New("skipped")
 // as is a set left without a key. x5u is never fetched and x5c is ignored:
 // the keys come from the set itself.
 func ParseJWKS(data []byte) ([]Key, error) {
-	if err := checkObject(data); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
-	}
-	var set map[string]json.RawMessage
-	if err := json.Unmarshal(data, &set); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
-	}
-	raw, ok := set["keys"]
-	if !ok || len(raw) == 0 || raw[0] != '[' {
-		return nil, fmt.Errorf("%w: no \"keys\" array", ErrInvalidJWKS)
-	}
-	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
+	list, err := jwksMembers(data)
+	if err != nil {
+		return nil, err
 	}
 	var keys []Key
 	for i, rawKey := range list {
@@ -68,6 +58,82 @@ func ParseJWKS(data []byte) ([]Key, error) {
 		return nil, fmt.Errorf("%w: %w: the set has no signature key of a supported type", ErrInvalidJWKS, ErrNoKeys)
 	}
 	return keys, nil
+}
+
+// ParsePublicJWKS reads a JWK Set that someone else publishes, an identity
+// provider's jwks_uri, for a verifier that keeps it fresh (package jwks).
+// It differs from ParseJWKS in two ways:
+//
+//   - A symmetric ("oct") key is refused: a secret in a published set would
+//     let anyone who can read the set sign tokens.
+//   - A key that fails to parse, a symmetric key, and every key sharing a
+//     kid with another are left out, each reported in skipped, instead of
+//     failing the whole set. A provider that adds one odd key does not keep
+//     a key it removed in use; the keys that remain are exactly those the
+//     set vouches for.
+//
+// The error is for a document that is not a JWK Set, or that leaves no
+// usable key (ErrNoKeys).
+func ParsePublicJWKS(data []byte) (keys []Key, skipped []error, err error) {
+	list, err := jwksMembers(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := map[string]int{}
+	for i, rawKey := range list {
+		k, err := parseJWK(rawKey)
+		switch {
+		case errors.Is(err, errSkip):
+			continue
+		case err == nil && isSymmetric(k):
+			err = fmt.Errorf("%w: a symmetric (\"oct\") key in a published set", ErrInvalidKey)
+		}
+		if err != nil {
+			skipped = append(skipped, fmt.Errorf("key %d%s: %w", i, keyName(k.ID), err))
+			continue
+		}
+		if k.ID != "" {
+			ids[k.ID]++
+		}
+		keys = append(keys, k)
+	}
+	keys = slices.DeleteFunc(keys, func(k Key) bool { return k.ID != "" && ids[k.ID] > 1 })
+	for id, n := range ids {
+		if n > 1 {
+			skipped = append(skipped, fmt.Errorf("%w: %q (%d keys, all left out)", ErrDuplicateKeyID, id, n))
+		}
+	}
+	slices.SortFunc(skipped, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	if len(keys) == 0 {
+		return nil, skipped, fmt.Errorf("%w: %w: the set has no usable signature key", ErrInvalidJWKS, ErrNoKeys)
+	}
+	return keys, skipped, nil
+}
+
+// isSymmetric reports whether k is an HMAC secret.
+func isSymmetric(k Key) bool {
+	_, ok := k.Material.([]byte)
+	return ok
+}
+
+// jwksMembers returns the members of a JWK Set's "keys" array.
+func jwksMembers(data []byte) ([]json.RawMessage, error) {
+	if err := checkObject(data); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
+	}
+	var set map[string]json.RawMessage
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
+	}
+	raw, ok := set["keys"]
+	if !ok || len(raw) == 0 || raw[0] != '[' {
+		return nil, fmt.Errorf("%w: no \"keys\" array", ErrInvalidJWKS)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidJWKS, err)
+	}
+	return list, nil
 }
 
 // LoadJWKSFile reads the JWK Set in the file at path with ParseJWKS. The

@@ -36,9 +36,10 @@ type IdP struct {
 
 	mu        sync.Mutex
 	keys      map[string]signingKey
-	published []string // kids in the set, in order
-	status    int      // when not 0, every response has this status
-	body      []byte   // when set, the JWKS body
+	published []string          // kids in the set, in order
+	status    int               // when not 0, every response has this status
+	body      []byte            // when set, the JWKS body
+	extra     []json.RawMessage // raw JWKs published after the keys
 	header    http.Header
 	discovery map[string]any // when set, the discovery document
 
@@ -108,6 +109,13 @@ func (p *IdP) Unpublish(kid string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.published = slices.DeleteFunc(p.published, func(k string) bool { return k == kid })
+}
+
+// AddRawJWK publishes jwk, a JSON object, after the keys of the set.
+func (p *IdP) AddRawJWK(jwk string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.extra = append(p.extra, json.RawMessage(jwk))
 }
 
 // Sign signs claims with the key kid, naming it in the header.
@@ -187,6 +195,7 @@ func (p *IdP) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		k := p.keys[kid]
 		keys = append(keys, jwtauth.PublicKey(k.signer.Public(), jwtauth.WithKeyID(kid), jwtauth.WithKeyAlgorithm(k.alg)))
 	}
+	extra := slices.Clone(p.extra)
 	p.mu.Unlock()
 	if status != 0 {
 		w.WriteHeader(status)
@@ -197,6 +206,14 @@ func (p *IdP) serveJWKS(w http.ResponseWriter, r *http.Request) {
 		if body, err = jwtauth.MarshalJWKS(keys); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
+		}
+		if len(extra) > 0 {
+			var set struct {
+				Keys []json.RawMessage `json:"keys"`
+			}
+			json.Unmarshal(body, &set)
+			set.Keys = append(set.Keys, extra...)
+			body, _ = json.Marshal(set)
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
