@@ -111,13 +111,15 @@ func (c *cache) remove(h apikey.Hash) {
 
 // invalidate makes the next lookup of h ask Redis, its record having
 // changed, and returns its entry (nil if h is not cached) and the state
-// after the change.
+// after the change. The cached record is no longer served stale either:
+// the change may be a revocation, and until Redis is read again it is not
+// known what it was.
 func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
 	e := c.get(h)
 	if e == nil {
 		return nil, nil
 	}
-	return e, e.update(func(st *state) { st.fresh = false })
+	return e, e.update(func(st *state) { st.fresh, st.stale = false, false })
 }
 
 // invalidateAll makes the next lookup of every key ask Redis, after

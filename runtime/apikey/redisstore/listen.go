@@ -69,7 +69,7 @@ func (s *Store) handleChange(payload string) {
 func (s *Store) changed(h apikey.Hash) {
 	e, st := s.cache.invalidate(h)
 	if e != nil && e.refreshing.CompareAndSwap(false, true) {
-		go s.refresh(h, e, st, true)
+		go s.refresh(h, e, st)
 	}
 }
 

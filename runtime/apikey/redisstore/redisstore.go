@@ -207,7 +207,7 @@ func (s *Store) Lookup(ctx context.Context, h apikey.Hash) (*apikey.Record, erro
 		age := time.Duration(now - st.fetched)
 		if st.fresh && age < s.o.maxAge {
 			if age >= s.o.maxAge/2 && e.refreshing.CompareAndSwap(false, true) {
-				go s.refresh(h, e, st, false)
+				go s.refresh(h, e, st)
 			}
 			return st.rec, nil
 		}
@@ -246,10 +246,10 @@ func (s *Store) stale(st *state, now int64, cause error) (*apikey.Record, error)
 }
 
 // refresh fetches a key in the background: a hot key before its cached
-// record reaches the maximum age, or a key whose record changed. The
-// caller has set e.refreshing. If a changed record cannot be read, it is
-// no longer served stale: what changed is not known.
-func (s *Store) refresh(h apikey.Hash, e *entry, seen *state, changed bool) {
+// record reaches the maximum age, or a key whose record changed (which
+// invalidate has already stopped serving, fresh or stale). The caller has
+// set e.refreshing.
+func (s *Store) refresh(h apikey.Hash, e *entry, seen *state) {
 	defer e.refreshing.Store(false)
 	rec, err := s.fetch(context.Background(), h)
 	switch {
@@ -257,9 +257,6 @@ func (s *Store) refresh(h apikey.Hash, e *entry, seen *state, changed bool) {
 		s.cache.remove(h)
 	case err != nil:
 		s.failed(err) // the entry ages; lookups then decide
-		if changed {
-			e.update(func(st *state) { st.stale = false })
-		}
 	default:
 		s.recovered()
 		s.cache.put(h, e, seen, rec, s.o.clock().UnixNano())

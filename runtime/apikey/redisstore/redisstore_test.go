@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -313,6 +314,82 @@ func TestRedisDown(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), known) {
 		t.Error("log contains a key")
+	}
+}
+
+// failingGets makes GET commands fail while on, leaving the change
+// channel working: a replica that hears of a change but cannot read it.
+type failingGets struct{ on atomic.Bool }
+
+func (h *failingGets) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *failingGets) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.on.Load() && cmd.Name() == "get" {
+			err := errors.New("injected: Redis unreachable")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+func (h *failingGets) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestChangeThenOutage: replica B has a key cached, hears that it changed
+// (a revocation on A), and cannot read Redis. The cached record must not
+// be served stale: the change may have been that revocation. This holds
+// also when a background refresh of the hot key was already running, so
+// that the change message starts none of its own.
+func TestChangeThenOutage(t *testing.T) {
+	for _, running := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refresh already running=%v", running), func(t *testing.T) {
+			srv := redistest.Start(t)
+			ns := fmt.Sprintf("change-outage-%v", running)
+			a := newStore(t, srv.Addr(), ns)
+			cb := newClient(t, srv.Addr())
+			fail := &failingGets{}
+			cb.AddHook(fail)
+			b, err := New(cb, WithNamespace(ns), WithLogger(quiet), WithMaxAge(time.Hour), WithStaleFor(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			vb := verifier(t, b)
+			h := guard(t, vb)
+			waitSubscribed(t, b)
+			key, rec := mintOn(t, a)
+			waitUntil(t, 5*time.Second, "the echo of the key's creation", func() bool { return b.changes.Load() >= 1 })
+			kh := apikey.HashKey(key)
+			waitUntil(t, 5*time.Second, "a settled cache entry on B", func() bool {
+				if serve(h, key).Code != http.StatusOK {
+					return false
+				}
+				e := b.cache.get(kh)
+				return e != nil && !e.refreshing.Load() && e.state.Load().fresh && e.state.Load().stale
+			})
+			e := b.cache.get(kh)
+			if running {
+				e.refreshing.Store(true) // as if a hot-key refresh were under way
+			}
+			fail.on.Store(true)
+			seen := b.changes.Load()
+			if _, err := apikey.Revoke(context.Background(), a, rec.ID); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, 5*time.Second, "B hearing of the revocation", func() bool { return b.changes.Load() > seen })
+			if got := serve(h, key); got.Code != http.StatusServiceUnavailable {
+				t.Fatalf("a key that changed, with Redis unreadable: %d, want 503", got.Code)
+			}
+			if running {
+				e.refreshing.Store(false)
+			}
+			fail.on.Store(false)
+			b.downUntil.Store(0) // skip the retry interval
+			if got := serve(h, key); got.Code != http.StatusUnauthorized {
+				t.Fatalf("the revoked key once Redis is readable: %d, want 401", got.Code)
+			}
+		})
 	}
 }
 
