@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,6 +42,9 @@ func runKeysRotate(args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeStore()
 	key, next, old, err := apikey.Rotate(ctx, a, h, e.fs.Arg(0), apikey.RotateSpec{Overlap: d, ID: *newID, ExpiresAt: exp}, now)
+	if errors.Is(err, apikey.ErrPepperMismatch) {
+		err = fmt.Errorf("%w (check --pepper-env)", err)
+	}
 	if err != nil && key == "" {
 		return e.fail(err)
 	}

@@ -148,6 +148,22 @@ func readKeyLine(r io.Reader) (string, error) {
 	return key, nil
 }
 
+// checkStorePepper refuses rec when the store's records were hashed with
+// another pepper (a missing or wrong --pepper-env): its key would be
+// refused by the server that verifies the others.
+func checkStorePepper(ctx context.Context, a apikey.Admin, rec *apikey.Record) error {
+	records, err := a.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range records {
+		if err := apikey.CheckPepper(r, rec.PepperID); err != nil {
+			return fmt.Errorf("%w (check --pepper-env)", err)
+		}
+	}
+	return nil
+}
+
 // store adds rec to the store if one was given, and prints the key (if
 // any) once and the record.
 func (e *keysEnv) store(rec *apikey.Record, key string) int {
@@ -159,6 +175,9 @@ func (e *keysEnv) store(rec *apikey.Record, key string) int {
 			return e.fail(err)
 		}
 		defer closeStore()
+		if err := checkStorePepper(ctx, a, rec); err != nil {
+			return e.fail(err)
+		}
 		if err := a.Create(ctx, *rec); err != nil {
 			return e.fail(err)
 		}

@@ -204,6 +204,25 @@ func testKeysLifecycle(t *testing.T, s storeArgs) {
 	}
 	clock = now
 
+	// The pepper forgotten (or another one): refused, the store unchanged,
+	// instead of a successor or a new key that the server cannot find.
+	before := s.dump(t)
+	t.Setenv("OTHER_PEPPER", "another-pepper-0123456789")
+	for _, args := range [][]string{
+		{"keys", "rotate", "key_search2"},
+		{"keys", "new", "--prefix", "sk_live", "--name", "forgot"},
+		{"keys", "new", "--prefix", "sk_live", "--name", "other", "--pepper-env", "OTHER_PEPPER"},
+	} {
+		code, out, errs := runCLI(t, append(args, s.args...)...)
+		if code != 1 || !strings.Contains(errs, "was hashed with pepper ") || !strings.Contains(errs, "--pepper-env") ||
+			strings.Contains(out, "sk_live_") {
+			t.Errorf("%v with the wrong pepper: exit %d\nstdout %s\nstderr %s", args, code, out, errs)
+		}
+	}
+	if s.dump(t) != before {
+		t.Error("a refused command with the wrong pepper changed the store")
+	}
+
 	// revoke.
 	out, _ = cli("revoke", "key_search2")
 	if !strings.Contains(out, "Revoked in ") || !strings.Contains(out, "(revoked)") {

@@ -92,6 +92,58 @@ func TestImport(t *testing.T) {
 	}
 }
 
+func TestRotatePepper(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	h := apikey.NewHasher([]byte("pepper-0123456789abcdef"))
+	if id := h.PepperID(); len(id) != 12 || id != apikey.NewHasher([]byte("pepper-0123456789abcdef")).PepperID() ||
+		id == apikey.NewHasher([]byte("pepper-0123456789abcdeF")).PepperID() || (*apikey.Hasher)(nil).PepperID() != "" {
+		t.Fatalf("PepperID %q: want 12 hex digits, the same for one pepper, another for another, none without", id)
+	}
+	s, _ := apikey.NewMemoryStore()
+	_, rec, err := apikey.Issue(ctx, s, h, apikey.KeySpec{Prefix: "sk"}, now)
+	if err != nil || rec.PepperID != h.PepperID() {
+		t.Fatalf("Issue: %v, PepperID %q", err, rec.PepperID)
+	}
+	for name, other := range map[string]*apikey.Hasher{"none": nil, "another": apikey.NewHasher([]byte("another-pepper-0123456"))} {
+		if _, _, _, err := apikey.Rotate(ctx, s, other, rec.ID, apikey.RotateSpec{}, now); !errors.Is(err, apikey.ErrPepperMismatch) {
+			t.Errorf("Rotate with %s pepper: %v, want ErrPepperMismatch", name, err)
+		}
+	}
+	if list, _ := s.List(ctx); len(list) != 1 || !list[0].ExpiresAt.IsZero() {
+		t.Errorf("a refused rotation changed the store: %+v", list)
+	}
+	key, next, _, err := apikey.Rotate(ctx, s, h, rec.ID, apikey.RotateSpec{}, now)
+	if err != nil || next.PepperID != h.PepperID() {
+		t.Fatalf("Rotate with the record's pepper: %v", err)
+	}
+	v, _ := apikey.NewVerifier(s, apikey.WithHasher(h), apikey.WithClock(func() time.Time { return now }))
+	if _, err := v.Verify(ctx, key); err != nil {
+		t.Errorf("the successor: %v", err)
+	}
+}
+
+func TestRotateNotYetValid(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	s, _ := apikey.NewMemoryStore()
+	nbf := now.Add(48 * time.Hour)
+	_, rec, err := apikey.Issue(ctx, s, nil, apikey.KeySpec{Prefix: "sk", NotBefore: nbf}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, next, old, err := apikey.Rotate(ctx, s, nil, rec.ID, apikey.RotateSpec{Overlap: time.Hour}, now)
+	if err != nil {
+		t.Fatalf("Rotate of a key not valid yet: %v", err)
+	}
+	if !next.NotBefore.Equal(nbf) {
+		t.Errorf("successor valid from %s, want the old key's %s", next.NotBefore, nbf)
+	}
+	if !old.Revoked {
+		t.Errorf("old key (overlap ends before it is valid) = %+v, want revoked", old)
+	}
+}
+
 func TestRotateKeepsOlderExpiry(t *testing.T) {
 	ctx := t.Context()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

@@ -56,6 +56,10 @@ var ErrDuplicateID = errors.New("apikey: duplicate record ID")
 // key hash: two records for one key would make the key ambiguous.
 var ErrDuplicateHash = errors.New("apikey: duplicate key hash")
 
+// ErrPepperMismatch is returned (wrapped) by Rotate and CheckPepper when a
+// record was hashed with another pepper than the one given, or with none.
+var ErrPepperMismatch = errors.New("apikey: another pepper")
+
 // ErrInvalidRecord is returned (wrapped) for a record that cannot be stored:
 // no ID, no hash, or an expiry that is not after its NotBefore.
 var ErrInvalidRecord = errors.New("apikey: invalid record")

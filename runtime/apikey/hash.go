@@ -101,8 +101,12 @@ func (h *Hash) UnmarshalText(text []byte) error {
 // use; it does not keep the keys it hashes.
 type Hasher struct {
 	pepperLen int
+	pepperID  string
 	pool      *sync.Pool // of *scratch; nil for the zero Hasher
 }
+
+// pepperIDInput is what a pepper's fingerprint is the HMAC of.
+const pepperIDInput = "authgen apikey pepper id"
 
 // maxPooledKeyLength bounds the buffers kept in a Hasher's pool, so that one
 // huge key hashed directly does not pin its buffer for good.
@@ -130,6 +134,11 @@ type scratch struct {
 func NewHasher(pepper []byte) *Hasher {
 	pepper = append([]byte(nil), pepper...)
 	h := &Hasher{pepperLen: len(pepper)}
+	if len(pepper) > 0 {
+		mac := hmac.New(sha256.New, pepper)
+		mac.Write([]byte(pepperIDInput))
+		h.pepperID = hex.EncodeToString(mac.Sum(nil)[:6])
+	}
 	h.pool = &sync.Pool{New: func() any {
 		s := &scratch{buf: make([]byte, 0, DefaultMaxKeyLength)}
 		if len(pepper) > 0 {
@@ -144,6 +153,18 @@ func NewHasher(pepper []byte) *Hasher {
 // SHA-256.
 func (h *Hasher) Peppered() bool {
 	return h != nil && h.pepperLen > 0
+}
+
+// PepperID returns a fingerprint of h's pepper, 12 hex digits of an HMAC
+// under it, or "" for plain SHA-256. Records carry it (Record.PepperID), so
+// that a tool given the wrong pepper, or none, refuses to mix it with the
+// records already there instead of minting a key no verifier finds. It
+// reveals nothing of the pepper.
+func (h *Hasher) PepperID() string {
+	if h == nil {
+		return ""
+	}
+	return h.pepperID
 }
 
 // Hash returns the hash of key.
@@ -183,10 +204,11 @@ func (h *Hasher) Hash(key string) Hash {
 // metadata) on the result. scopes is copied.
 func (h *Hasher) Record(id, name, key string, scopes ...string) Record {
 	return Record{
-		ID:     id,
-		Name:   name,
-		Hash:   h.Hash(key),
-		Scopes: cloneScopes(scopes),
+		ID:       id,
+		Name:     name,
+		Hash:     h.Hash(key),
+		PepperID: h.PepperID(),
+		Scopes:   cloneScopes(scopes),
 	}
 }
 

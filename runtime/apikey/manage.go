@@ -31,9 +31,9 @@ type KeySpec struct {
 	Metadata map[string]any
 }
 
-// record returns the record spec describes for a key of hash kh, created at
+// record returns the record spec describes for key, hashed by h, created at
 // now. It copies every slice and map of spec.
-func (spec *KeySpec) record(kh Hash, now time.Time) (Record, error) {
+func (spec *KeySpec) record(h *Hasher, key string, now time.Time) (Record, error) {
 	id := spec.ID
 	if id == "" {
 		id = NewID()
@@ -42,7 +42,8 @@ func (spec *KeySpec) record(kh Hash, now time.Time) (Record, error) {
 		ID:        id,
 		Name:      spec.Name,
 		Prefix:    spec.Prefix,
-		Hash:      kh,
+		Hash:      h.Hash(key),
+		PepperID:  h.PepperID(),
 		Scopes:    cloneScopes(spec.Scopes),
 		CreatedAt: now.UTC().Truncate(time.Second),
 		NotBefore: spec.NotBefore,
@@ -74,7 +75,7 @@ func Mint(h *Hasher, spec KeySpec, now time.Time) (key string, rec Record, err e
 	if err != nil {
 		return "", Record{}, err
 	}
-	rec, err = spec.record(h.Hash(key), now)
+	rec, err = spec.record(h, key, now)
 	if err != nil {
 		return "", Record{}, err
 	}
@@ -111,7 +112,7 @@ func Import(h *Hasher, key string, spec KeySpec, now time.Time) (Record, error) 
 	} else if spec.Prefix != "" {
 		return Record{}, fmt.Errorf("%w: %s", ErrMalformedKey, reason)
 	}
-	return spec.record(h.Hash(key), now)
+	return spec.record(h, key, now)
 }
 
 // RotateSpec says how Rotate replaces a key.
@@ -137,7 +138,9 @@ type RotateSpec struct {
 // The successor is stored first: if shortening the old key then fails, both
 // keys work and Rotate returns the error with the new key, which must still
 // be handed over; running it again rotates again. A revoked record is not
-// rotated (ErrRecordRevoked).
+// rotated (ErrRecordRevoked), nor one hashed with another pepper than h's
+// (ErrPepperMismatch). A successor of a key that is not valid yet gets its
+// NotBefore; if the overlap ends before that, the old key is revoked.
 func Rotate(ctx context.Context, a Admin, h *Hasher, id string, spec RotateSpec, now time.Time) (key string, successor, old *Record, err error) {
 	if spec.Overlap < 0 {
 		return "", nil, nil, fmt.Errorf("apikey: rotate %q: negative overlap %s", id, spec.Overlap)
@@ -149,6 +152,9 @@ func Rotate(ctx context.Context, a Admin, h *Hasher, id string, spec RotateSpec,
 	if prev.Revoked {
 		return "", nil, nil, recordError(ErrRecordRevoked, id, "cannot rotate")
 	}
+	if err := CheckPepper(prev, h.PepperID()); err != nil {
+		return "", nil, nil, err
+	}
 	next := KeySpec{
 		ID:        spec.ID,
 		Prefix:    prev.Prefix,
@@ -157,6 +163,9 @@ func Rotate(ctx context.Context, a Admin, h *Hasher, id string, spec RotateSpec,
 		ExpiresAt: spec.ExpiresAt,
 		Networks:  prev.Networks,
 		Metadata:  prev.Metadata,
+	}
+	if prev.NotBefore.After(now) {
+		next.NotBefore = prev.NotBefore // a successor is not valid before its predecessor
 	}
 	if next.Prefix == "" {
 		return "", nil, nil, recordError(ErrInvalidRecord, id,
@@ -171,6 +180,12 @@ func Rotate(ctx context.Context, a Admin, h *Hasher, id string, spec RotateSpec,
 	}
 	end := now.Add(spec.Overlap).UTC()
 	old, err = a.Update(ctx, id, func(r *Record) error {
+		if !r.NotBefore.IsZero() && !end.After(r.NotBefore) {
+			// Not valid yet, and the overlap ends before it would be:
+			// the old key never works.
+			r.Revoked = true
+			return nil
+		}
 		if r.ExpiresAt.IsZero() || r.ExpiresAt.After(end) {
 			r.ExpiresAt = end
 		}
@@ -181,6 +196,25 @@ func Rotate(ctx context.Context, a Admin, h *Hasher, id string, spec RotateSpec,
 			id, successor.ID, err)
 	}
 	return key, successor, old, nil
+}
+
+// CheckPepper returns an error wrapping ErrPepperMismatch when r was hashed
+// with another pepper than the one whose Hasher.PepperID is pepperID (or
+// with one, pepperID being "", or the other way round): a key hashed with
+// pepperID beside r would not be found by the verifiers that find r's.
+func CheckPepper(r *Record, pepperID string) error {
+	if r.PepperID == pepperID {
+		return nil
+	}
+	had, given := "without a pepper", "no pepper was given"
+	if r.PepperID != "" {
+		had = "with pepper " + r.PepperID
+	}
+	if pepperID != "" {
+		given = "the pepper given is " + pepperID
+	}
+	return recordError(ErrPepperMismatch, r.ID, "was hashed %s, but %s: give the pepper the store's keys were made with",
+		had, given)
 }
 
 // Revoke marks record id in a revoked: its key is refused from then on, by

@@ -25,6 +25,11 @@ type Record struct {
 	Prefix string `json:"prefix,omitempty"`
 	// Hash is the key's hash, made by the Hasher the Verifier uses.
 	Hash Hash `json:"hash"`
+	// PepperID is the fingerprint of the pepper Hash was made with
+	// (Hasher.PepperID), empty for plain SHA-256. Rotate and the CLI use
+	// it to refuse a pepper other than the record's; verifiers do not need
+	// it (a key hashed with another pepper is simply not found).
+	PepperID string `json:"pepper_id,omitempty"`
 	// Scopes are the scopes the key grants.
 	Scopes []string `json:"scopes,omitempty"`
 	// CreatedAt is when the key was issued; informational.
