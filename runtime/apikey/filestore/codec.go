@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v4"
 
@@ -83,6 +87,13 @@ func Decode(data []byte, f Format) ([]apikey.Record, error) {
 	}
 	records := make([]apikey.Record, len(raw))
 	for i, r := range raw {
+		if err := checkMembers(r); err != nil {
+			var id struct {
+				ID any `json:"id"`
+			}
+			json.Unmarshal(r, &id)
+			return nil, fmt.Errorf("record %d (id %v): %w", i+1, id.ID, err)
+		}
 		dec := json.NewDecoder(bytes.NewReader(r))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&records[i]); err != nil {
@@ -94,6 +105,41 @@ func Decode(data []byte, f Format) ([]apikey.Record, error) {
 		}
 	}
 	return records, nil
+}
+
+// recordFields are the member names of a record, exactly as Record's JSON
+// tags spell them.
+var recordFields = sync.OnceValue(func() map[string]bool {
+	names := map[string]bool{}
+	t := reflect.TypeFor[apikey.Record]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			names[name] = true
+		}
+	}
+	return names
+})
+
+// checkMembers fails for a record member whose name is not exactly one of
+// Record's (encoding/json matches names without regard to case, so that
+// "REVOKED": false beside "revoked": true would win), or whose value is null
+// (which encoding/json reads as "not set": `expires_at:` with nothing after
+// it in YAML would quietly make a key never expire).
+func checkMembers(r json.RawMessage) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(r, &members); err != nil {
+		return err
+	}
+	names := slices.Sorted(maps.Keys(members))
+	for _, name := range names {
+		switch {
+		case !recordFields()[name]:
+			return fmt.Errorf("unknown field %q", name)
+		case string(bytes.TrimSpace(members[name])) == "null":
+			return fmt.Errorf("field %q is null: give it a value, or leave it out", name)
+		}
+	}
+	return nil
 }
 
 // describe adds the line and column to a JSON syntax error.

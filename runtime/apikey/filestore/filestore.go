@@ -293,14 +293,26 @@ func (s *Store) watch() {
 	}
 }
 
+// maxSettle bounds how long a new version of the file must stand unchanged
+// before the watcher reads it.
+const maxSettle = 200 * time.Millisecond
+
 // check reloads the file if its version differs from the last one read,
-// and logs the outcome.
+// and logs the outcome. A version written less than a settle time ago
+// (half the interval, at most maxSettle) waits for the next check: a
+// program writing the file in place, in several writes, may not be done,
+// and a file cut short before a "revoked: true" line still parses.
 func (s *Store) check() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, err := os.Stat(s.path)
 	if err == nil && sameVersion(fi, s.seen) {
 		return
+	}
+	if err == nil {
+		if age := time.Since(fi.ModTime()); age >= 0 && age < min(s.interval/2, maxSettle) {
+			return
+		}
 	}
 	if err != nil && s.Err() != nil {
 		return // still missing: said so already

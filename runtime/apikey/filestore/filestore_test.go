@@ -269,6 +269,36 @@ func duplicateFirst(t *testing.T, path string) []byte {
 	return out
 }
 
+// TestReloadWaitsForTheWriter: a version of the file younger than the
+// settle time is not read yet (a writer may be half way); once it has stood
+// unchanged, it is.
+func TestReloadWaitsForTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.yaml")
+	keys := writeKeys(t, path, "k-stable")
+	s, err := Open(path, WithReloadInterval(time.Hour), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeKeysKeeping(t, path, keys, "k-new")
+	now := time.Now()
+	if err := os.Chtimes(path, now, now); err != nil {
+		t.Fatal(err)
+	}
+	s.check()
+	if s.Len() != 1 {
+		t.Fatalf("a version written just now was read: %d records, want 1", s.Len())
+	}
+	past := now.Add(-time.Second)
+	if err := os.Chtimes(path, past, past); err != nil {
+		t.Fatal(err)
+	}
+	s.check()
+	if s.Len() != 2 {
+		t.Fatalf("a settled version was not read: %d records, want 2", s.Len())
+	}
+}
+
 func TestOpenRejects(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
