@@ -680,8 +680,14 @@ func checkTemplate(p string) string {
 	}
 	depth := 0
 	start := 0
+scan:
 	for i, c := range p {
 		switch c {
+		case '?':
+			if depth > 0 {
+				return "'?' inside a parameter (\"{id?}\": OpenAPI has no optional path parameters)"
+			}
+			break scan // the rest is a query, not routed
 		case '{':
 			if depth > 0 {
 				return "nested '{'"

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzGenerate feeds arbitrary documents to Generate and Check, seeded with
@@ -22,12 +23,30 @@ func FuzzGenerate(f *testing.F) {
 	f.Add([]byte(`{"openapi":"3.0.0","paths":{"/{a}{b}/x.{c}":{"get":{"security":[{"k":["s"]}]}}},"components":{"securitySchemes":{"k":{"type":"oauth2"}}}}`))
 	f.Add([]byte("openapi: 3.1.0\npaths:\n  /a:\n    get:\n      security: {}\n"))
 	f.Add([]byte("swagger: '2.0'\npaths: []\n"))
+	f.Add([]byte("openapi: 3.0.0\npaths:\n  /u/{id?}:\n    get: {}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 1<<16 {
 			return
 		}
-		res, err := Generate(data, "fuzz.yaml", Config{})
-		Check(data, "fuzz.yaml", Config{DropUnsupported: true})
+		// A hang is a failure too (the fuzzer's own engine would only
+		// stall): each input gets a generous deadline.
+		type outcome struct {
+			res *Result
+			err error
+		}
+		done := make(chan outcome, 1)
+		go func() {
+			res, err := Generate(data, "fuzz.yaml", Config{})
+			Check(data, "fuzz.yaml", Config{DropUnsupported: true})
+			done <- outcome{res, err}
+		}()
+		var o outcome
+		select {
+		case o = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("Generate or Check did not return within 20s on:\n%q", data)
+		}
+		res, err := o.res, o.err
 		if err != nil {
 			if strings.Contains(err.Error(), "internal error") {
 				t.Fatalf("Generate hit an internal error: %v", err)

@@ -122,6 +122,11 @@ func paramPattern(seg string) (string, []string) {
 			break
 		}
 		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 { // checkTemplate refuses these; never loop on one
+			lits = append(lits, rest)
+			key.WriteString(rest)
+			break
+		}
 		lits = append(lits, rest[:i])
 		key.WriteString(rest[:i])
 		key.WriteString("{}")
