@@ -107,23 +107,12 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = true
 	loader.Context = context.Background()
-	loader.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
-		if u.Scheme != "" && u.Scheme != "file" || u.Host != "" {
-			return nil, fmt.Errorf("remote $ref %q: authgen reads only local files", u.String())
-		}
-		if cfg.ReadFile == nil {
-			return nil, fmt.Errorf("$ref to file %q: external references need a file reader (the CLI provides one)", u.Path)
-		}
-		data, err := cfg.ReadFile(u.Path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("$ref file %q not found", u.Path)
-		}
-		return data, err
-	}
+	read := func(u *url.URL) ([]byte, error) { return readRef(cfg, u) }
+	loader.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) { return read(u) }
 	location := &url.URL{Path: path.Clean(strings.ReplaceAll(name, `\`, "/"))}
 	before := len(ps.errors())
-	doc.pruned = prune(top, doc.swagger, ps)
-	if len(ps.errors()) > before {
+	doc.pruned = prune(top, name, read, ps)
+	if len(ps.errors()) > before+doc.pruned.refErrors {
 		return nil
 	}
 	if doc.swagger {
@@ -140,6 +129,22 @@ func load(data []byte, name string, cfg Config, ps *problems) *document {
 		return nil
 	}
 	return doc
+}
+
+// readRef reads the file that an external $ref names, through
+// cfg.ReadFile; remote references are refused.
+func readRef(cfg Config, u *url.URL) ([]byte, error) {
+	if u.Scheme != "" && u.Scheme != "file" || u.Host != "" {
+		return nil, fmt.Errorf("remote $ref %q: authgen reads only local files", u.String())
+	}
+	if cfg.ReadFile == nil {
+		return nil, fmt.Errorf("$ref to file %q: external references need a file reader (the CLI provides one)", u.Path)
+	}
+	data, err := cfg.ReadFile(u.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("$ref file %q not found", u.Path)
+	}
+	return data, err
 }
 
 func loadOpenAPI(loader *openapi3.Loader, data []byte, location *url.URL) (t *openapi3.T, err error) {

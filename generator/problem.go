@@ -64,49 +64,79 @@ func specPath(elems ...any) string {
 }
 
 // locator finds the line and column of a spec path in the document's YAML
-// node tree (JSON is YAML, so one index serves both).
+// node tree (JSON is YAML, so one index serves both), following the path
+// items' $refs that prune resolved into other nodes or files.
 type locator struct {
 	root *yaml.Node
+	refs map[*yaml.Node]locTarget
 }
 
-// find returns the position of the deepest node on the path; elems are
-// mapping keys (string) and sequence indexes (int).
-func (l *locator) find(elems []any) (line, col int) {
+// locTarget is where a path item's $ref led: a node, in file ("" for the
+// document itself).
+type locTarget struct {
+	node *yaml.Node
+	file string
+}
+
+// follow records that the path item from refers, by $ref, to to in file.
+func (l *locator) follow(from, to *yaml.Node, file string) {
+	if l.refs == nil {
+		l.refs = map[*yaml.Node]locTarget{}
+	}
+	l.refs[deref(from)] = locTarget{deref(to), file}
+}
+
+// findIn returns the position of the deepest node on the path, and the
+// file it is in: "" for the document, or a file a path item's $ref named.
+// elems are mapping keys (string) and sequence indexes (int).
+func (l *locator) findIn(elems []any) (file string, line, col int) {
 	n := l.root
 	if n == nil {
-		return 0, 0
+		return "", 0, 0
 	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	line, col = n.Line, n.Column
+	cur := "" // the file n is in
 	for _, e := range elems {
 		switch v := e.(type) {
 		case string:
-			if n.Kind != yaml.MappingNode {
-				return
-			}
-			next := (*yaml.Node)(nil)
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == v {
-					line, col = n.Content[i].Line, n.Content[i].Column
-					next = n.Content[i+1]
-					break
+			var next *yaml.Node
+			// A key beside a $ref wins over the referenced item's, as
+			// prune merges them; hops bounds a $ref loop.
+			for hops := 0; next == nil && hops < 64; hops++ {
+				if n.Kind != yaml.MappingNode {
+					return
+				}
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == v {
+						file, line, col = cur, n.Content[i].Line, n.Content[i].Column
+						next = n.Content[i+1]
+						break
+					}
+				}
+				if next == nil {
+					t, ok := l.refs[n]
+					if !ok {
+						return
+					}
+					n, cur = t.node, t.file
 				}
 			}
 			if next == nil {
 				return
 			}
-			n = next
+			n = deref(next)
 		case int:
 			if n.Kind != yaml.SequenceNode || v < 0 || v >= len(n.Content) {
 				return
 			}
-			n = n.Content[v]
-			line, col = n.Line, n.Column
+			n = deref(n.Content[v])
+			file, line, col = cur, n.Line, n.Column
 		}
 	}
-	return line, col
+	return file, line, col
 }
 
 // problems collects findings for one spec.
@@ -117,9 +147,12 @@ type problems struct {
 }
 
 func (ps *problems) add(warning bool, elems []any, format string, args ...any) {
-	line, col := ps.loc.find(elems)
+	file, line, col := ps.loc.findIn(elems)
+	if file == "" {
+		file = ps.file
+	}
 	ps.list = append(ps.list, Problem{
-		File: ps.file, Line: line, Col: col, Path: specPath(elems...),
+		File: file, Line: line, Col: col, Path: specPath(elems...),
 		Message: fmt.Sprintf(format, args...), Warning: warning,
 	})
 }

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v4"
@@ -36,16 +37,26 @@ type pruned struct {
 	// by the requirement's spec path ("paths./a.get.security[0]"); a
 	// loader would read them as scheme names.
 	reqExt map[string]map[string]*yaml.Node
-	top    *yaml.Node
 	ps     *problems
-	// swagger: Swagger 2.0, whose converter drops path-item $refs, so
-	// prune resolves local ones itself.
-	swagger bool
-	budget  int
+	budget int
+	// src is the file being pruned: the document, or a file that a path
+	// item's $ref names (pathref.go).
+	src source
+	// read reads a file named by a $ref; files caches what it read.
+	read  func(u *url.URL) ([]byte, error)
+	files map[string]*fileResult
+	// refErrors counts the errors about path item $refs, which do not stop
+	// loading.
+	refErrors int
 }
 
-func prune(top *yaml.Node, swagger bool, ps *problems) *pruned {
-	p := &pruned{reqExt: map[string]map[string]*yaml.Node{}, top: top, ps: ps, swagger: swagger, budget: maxExpandedNodes}
+// prune copies the auth-relevant part of the document top, named name;
+// read reads the files that path items' $refs name.
+func prune(top *yaml.Node, name string, read func(u *url.URL) ([]byte, error), ps *problems) *pruned {
+	p := &pruned{
+		reqExt: map[string]map[string]*yaml.Node{}, ps: ps, budget: maxExpandedNodes,
+		src: source{name: name, top: top}, read: read, files: map[string]*fileResult{},
+	}
 	root := mapping(top)
 	for _, kv := range p.pairs(top, nil) {
 		k, v := kv[0], kv[1]
@@ -99,34 +110,32 @@ func (p *pruned) pathMap(v *yaml.Node, at []any) *yaml.Node {
 		if isExtension(kv[0].Value) {
 			continue
 		}
-		out.Content = append(out.Content, kv[0], p.pathItem(kv[1], push(at, kv[0].Value)))
+		self := p.src.name + "#" + pointer(at)
+		out.Content = append(out.Content, kv[0], p.pathItem(kv[1], push(at, kv[0].Value), []string{self + "/" + escapePointer(kv[0].Value)}))
 	}
 	return out
 }
 
-func (p *pruned) pathItem(v *yaml.Node, at []any) *yaml.Node {
+// pathItem prunes a path item found at spec path at, resolving its $ref
+// (pathref.go). chain names the path items followed to reach it, for
+// cycle detection.
+func (p *pruned) pathItem(v *yaml.Node, at []any, chain []string) *yaml.Node {
 	v = deref(v)
 	if v.Kind != yaml.MappingNode {
 		return p.deep(v)
 	}
-	if p.swagger {
-		if ref := mapValue(v, "$ref"); ref != nil {
-			target := p.localRef(ref.Value)
-			if target == nil {
-				p.ps.errorf(push(at, "$ref"), "Swagger 2.0 path item $ref %q cannot be resolved: authgen resolves only local references (#/...) in 2.0 documents", ref.Value)
-				return mapping(v)
-			}
-			v = deref(target)
-			if v.Kind != yaml.MappingNode {
-				return p.deep(v)
-			}
+	kvs := p.pairs(v, at)
+	var base *yaml.Node
+	for _, kv := range kvs {
+		if kv[0].Value == "$ref" {
+			base = p.refPathItem(v, kv[1], at, chain)
 		}
 	}
 	out := mapping(v)
-	for _, kv := range p.pairs(v, at) {
+	for _, kv := range kvs {
 		k, c := kv[0], kv[1]
 		switch key := k.Value; {
-		case key == "$ref", key == "servers", isExtension(key):
+		case key == "servers", isExtension(key):
 			out.Content = append(out.Content, k, p.deep(c))
 		case operationKeys[key]:
 			out.Content = append(out.Content, k, p.operation(c, push(at, key)))
@@ -140,6 +149,15 @@ func (p *pruned) pathItem(v *yaml.Node, at []any) *yaml.Node {
 				ops.Content = append(ops.Content, op[0], p.operation(op[1], push(at, key, op[0].Value)))
 			}
 			out.Content = append(out.Content, k, ops)
+		}
+	}
+	if base != nil {
+		// The fields beside $ref win over those of the item it names, as
+		// kin-openapi merges them.
+		for i := 0; i+1 < len(base.Content); i += 2 {
+			if mapValue(out, base.Content[i].Value) == nil {
+				out.Content = append(out.Content, base.Content[i], base.Content[i+1])
+			}
 		}
 	}
 	return out
@@ -241,7 +259,7 @@ func (p *pruned) pairs(m *yaml.Node, at []any) [][2]*yaml.Node {
 		}
 		if seen[k.Value] {
 			line, col := k.Line, k.Column
-			p.ps.list = append(p.ps.list, Problem{File: p.ps.file, Line: line, Col: col, Path: specPath(push(at, k.Value)...),
+			p.ps.list = append(p.ps.list, Problem{File: p.src.name, Line: line, Col: col, Path: specPath(push(at, k.Value)...),
 				Message: fmt.Sprintf("key %q appears twice in this object; YAML and JSON readers disagree on which one counts", k.Value)})
 			continue
 		}
@@ -290,22 +308,6 @@ func (p *pruned) deep(n *yaml.Node) *yaml.Node {
 		}
 	}
 	return &c
-}
-
-// localRef resolves a "#/a/b" reference within the document.
-func (p *pruned) localRef(ref string) *yaml.Node {
-	if !strings.HasPrefix(ref, "#/") {
-		return nil
-	}
-	n := deref(p.top)
-	for _, part := range strings.Split(ref[2:], "/") {
-		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
-		n = deref(mapValue(n, part))
-		if n == nil {
-			return nil
-		}
-	}
-	return n
 }
 
 // deref follows aliases.
