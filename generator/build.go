@@ -379,6 +379,7 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 					anyScopes = m
 				}
 			}
+			b.countMentions(o.Security)
 			var had int
 			if o.Security != nil {
 				op.Declared = true
@@ -417,6 +418,25 @@ func (b *builder) buildOperations(docSecurity []alternative) {
 				}
 			}
 			b.m.Operations = append(b.m.Operations, op)
+		}
+	}
+}
+
+// countMentions counts an operation in Mentioned of every scheme its
+// requirements name (the document's when it declares none), before any
+// alternative is dropped.
+func (b *builder) countMentions(own *openapi3.SecurityRequirements) {
+	reqs := b.doc.t.Security
+	if own != nil {
+		reqs = *own
+	}
+	seen := map[*scheme]bool{}
+	for _, req := range reqs {
+		for name := range req {
+			if s := b.schemes[name]; s != nil && !seen[s] {
+				seen[s] = true
+				s.Mentioned++
+			}
 		}
 	}
 }
@@ -525,8 +545,16 @@ func (b *builder) buildBasePaths() {
 		if srv == nil {
 			continue
 		}
-		b.m.Servers = append(b.m.Servers, srv.URL)
-		for _, u := range expandServerURL(srv) {
+		at := []any{"servers", i, "url"}
+		if b.doc.swagger {
+			at = []any{"host"}
+			if mapValue(b.doc.root, "schemes") != nil {
+				at = []any{"schemes", i}
+			}
+		}
+		expanded := expandServerURL(srv)
+		b.m.Servers = append(b.m.Servers, server{URL: srv.URL, Expanded: expanded, At: at})
+		for _, u := range expanded {
 			bp, err := basePath(u)
 			if err != nil {
 				b.ps.warnf([]any{"servers", i, "url"}, "cannot read the base path of server %q: %v", u, err)

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -24,8 +25,8 @@ import (
 //   - apikey-in-query: an API key in the query string ends up in logs;
 //   - apikey-authorization: an apiKey that is the whole Authorization
 //     header, often a bearer token in disguise (Kubernetes);
-//   - scopes-on-non-oauth: scopes on a non-OAuth scheme in a 3.0 document,
-//     where the spec says they must be empty;
+//   - scopes-on-non-oauth: scopes on a non-OAuth scheme in a 3.0 or
+//     Swagger 2.0 document, where the spec says they must be empty;
 //   - plain-http-server: a server on plain http while operations carry
 //     credentials;
 //   - head-differs-from-get: a HEAD operation whose security differs from
@@ -153,14 +154,21 @@ func lint(m *model, ps *problems) {
 						}
 					}
 				}
-				if len(r.Scopes) > 0 && !oauthLike(r.Scheme) && strings.HasPrefix(m.Version, "3.0") {
-					warn("scopes-on-non-oauth", reqPath(op, ai, r.Scheme.Name), "scopes on %s scheme %q: OpenAPI 3.0 says the list must be empty for non-OAuth schemes (3.1 allows roles)", r.Scheme.RawType, r.Scheme.Name)
+				if len(r.Scopes) > 0 && !oauthLike(r.Scheme) {
+					switch {
+					case m.Version == "2.0":
+						warn("scopes-on-non-oauth", reqPath(op, ai, r.Scheme.Name), "scopes on %s scheme %q: Swagger 2.0 says the list must be empty for non-oauth2 schemes", r.Scheme.RawType, r.Scheme.Name)
+					case strings.HasPrefix(m.Version, "3.0"):
+						warn("scopes-on-non-oauth", reqPath(op, ai, r.Scheme.Name), "scopes on %s scheme %q: OpenAPI 3.0 says the list must be empty for non-OAuth schemes (3.1 allows roles)", r.Scheme.RawType, r.Scheme.Name)
+					}
 				}
 			}
 		}
 	}
 	for _, s := range m.Schemes {
-		if s.Uses == 0 {
+		if s.Mentioned == 0 {
+			// Mentioned, not Uses: a scheme named only by alternatives
+			// that --drop-unsupported dropped is used by the spec.
 			warn("unused-scheme", schemeElems(m, s.Name), "security scheme %q is not used by any operation", s.Name)
 		}
 		if s.Type == authrt.APIKey && s.In == authrt.InHeader && strings.EqualFold(s.Param, "Authorization") {
@@ -176,12 +184,21 @@ func lint(m *model, ps *problems) {
 		}
 	}
 	if credentials {
-		for i, srv := range m.Servers {
-			u, err := url.Parse(srv)
-			if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
-				continue
+		for _, srv := range m.Servers {
+			// The expanded URLs: "{scheme}://api.example.com" is plain http
+			// when the variable's default or one of its values is http.
+			for _, raw := range srv.Expanded {
+				u, err := url.Parse(raw)
+				if err != nil || u.Scheme != "http" || isLoopback(u.Hostname()) {
+					continue
+				}
+				what := fmt.Sprintf("server %q", srv.URL)
+				if raw != srv.URL {
+					what = fmt.Sprintf("server %q (as %q)", srv.URL, raw)
+				}
+				warn("plain-http-server", srv.At, "%s is plain http, but operations send credentials: they would cross the network in clear text", what)
+				break
 			}
-			warn("plain-http-server", []any{"servers", i, "url"}, "server %q is plain http, but operations send credentials: they would cross the network in clear text", srv)
 		}
 	}
 }

@@ -52,3 +52,32 @@ func TestCheckFindsEveryRule(t *testing.T) {
 		t.Errorf("no-security case: %v", ps)
 	}
 }
+
+// With DropUnsupported, a scheme named only by alternatives that were
+// dropped is still used by the spec: unused-scheme counts uses before
+// dropping.
+func TestCheckUnusedSchemeCountsDropped(t *testing.T) {
+	spec := `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    get:
+      operationId: a
+      security: [{basic: []}, {key: []}]
+      responses: {"200": {description: ok}}
+components:
+  securitySchemes:
+    basic: {type: http, scheme: digest}
+    key: {type: apiKey, in: header, name: X-Key}
+    idle: {type: apiKey, in: header, name: X-Idle}
+`
+	var unused []string
+	for _, p := range Check([]byte(spec), "openapi.yaml", Config{DropUnsupported: true}) {
+		if p.Code == "unused-scheme" {
+			unused = append(unused, p.Path)
+		}
+	}
+	if want := []string{"components.securitySchemes.idle"}; strings.Join(unused, " ") != strings.Join(want, " ") {
+		t.Errorf("unused-scheme findings at %v, want %v", unused, want)
+	}
+}

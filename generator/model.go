@@ -26,12 +26,24 @@ type model struct {
 	// DocDeclared is true when the document has a top-level security
 	// field, even an empty one.
 	DocDeclared bool
-	// Servers are the document's server URLs, in order.
-	Servers []string
+	// Servers are the document's servers, in order.
+	Servers []server
 	// Routes is the compiled route tree, root first.
 	Routes []*rnode
 	// loc finds positions in the document, for later findings (check).
 	loc *locator
+}
+
+// server is one of the document's servers.
+type server struct {
+	URL string
+	// Expanded are its URLs with the variables substituted (every enum
+	// value, else the default).
+	Expanded []string
+	// At is its spec path: servers[i].url, or for Swagger 2.0, where the
+	// converter makes one server per entry of schemes, schemes[i] (host
+	// when there is no schemes list).
+	At []any
 }
 
 // scheme is a security scheme from components.securitySchemes (or
@@ -53,9 +65,13 @@ type scheme struct {
 	OpenIDConnectURL string
 	// Declared scopes (oauth2 flows), by name.
 	Declared map[string]string
-	// Uses counts the operations whose requirements name the scheme.
+	// Uses counts the operations whose requirements name the scheme, in
+	// the alternatives kept.
 	Uses int
-	Path string
+	// Mentioned counts the operations whose requirements name the scheme,
+	// dropped alternatives (Config.DropUnsupported) included.
+	Mentioned int
+	Path      string
 }
 
 // scope is one scope name with where it was declared and used.
