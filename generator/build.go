@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/authgen/authgen/runtime/authrt"
 )
@@ -89,7 +90,11 @@ func (b *builder) buildSchemes() {
 	for _, name := range names {
 		ref := defs[name]
 		if ref == nil || ref.Value == nil {
-			b.ps.errorf(b.schemePath(name), "security scheme %q cannot be resolved", name)
+			if loop := b.schemeRefLoop(name); loop != "" {
+				b.ps.errorf(b.schemePath(name, "$ref"), "security scheme %q is a circular $ref (%s)", name, loop)
+			} else {
+				b.ps.errorf(b.schemePath(name), "security scheme %q cannot be resolved", name)
+			}
 			continue
 		}
 		ss := ref.Value
@@ -159,13 +164,65 @@ func (b *builder) buildSchemes() {
 		case "mutualtls":
 			s.RawType = "mutualTLS"
 		default:
-			b.ps.errorf(b.schemePath(name, "type"), "security scheme %q has unknown type %q", name, ss.Type)
+			b.ps.errorf(b.schemePath(name, "type"), "security scheme %q has unknown type %q%s", name, b.rawSchemeType(name, ss.Type), b.suggestType(name))
 			b.invalid[name] = true
 			continue
 		}
 		b.schemes[name] = s
 		b.m.Schemes = append(b.m.Schemes, s)
 	}
+}
+
+// rawSchemeType is a scheme's type as the document writes it. Swagger
+// 2.0's converter drops a type it does not know ("Basic", "APIKey"), so
+// the loaded one is empty there.
+func (b *builder) rawSchemeType(name, loaded string) string {
+	if n := deref(lookupPointer(b.doc.root, pointer(b.schemePath(name, "type")))); n != nil && n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return loaded
+}
+
+// suggestType names the type that a scheme's type differs from only in
+// case, for Swagger 2.0 (3.x reads types case-insensitively).
+func (b *builder) suggestType(name string) string {
+	if !b.doc.swagger {
+		return ""
+	}
+	raw := b.rawSchemeType(name, "")
+	for _, t := range []string{"basic", "apiKey", "oauth2"} {
+		if strings.EqualFold(raw, t) {
+			return fmt.Sprintf(" (types are case-sensitive in Swagger 2.0: did you mean %q?)", t)
+		}
+	}
+	return ""
+}
+
+// schemeRefLoop returns the chain of a scheme's local $refs when they
+// loop ("#/a -> #/b -> #/a"), or "": kin-openapi leaves such a scheme
+// unresolved without saying why.
+func (b *builder) schemeRefLoop(name string) string {
+	at := pointer(b.schemePath(name))
+	seen := map[string]bool{at: true}
+	chain := []string{"#" + at}
+	n := lookupPointer(b.doc.root, at)
+	for n != nil {
+		ref := deref(mapValue(n, "$ref"))
+		if ref == nil || ref.Kind != yaml.ScalarNode || !strings.HasPrefix(ref.Value, "#/") {
+			return ""
+		}
+		u, err := url.Parse(ref.Value)
+		if err != nil {
+			return ""
+		}
+		chain = append(chain, ref.Value)
+		if seen[u.Fragment] {
+			return strings.Join(chain, " -> ")
+		}
+		seen[u.Fragment] = true
+		n = lookupPointer(b.doc.root, u.Fragment)
+	}
+	return ""
 }
 
 // checkExtensions refuses x-authgen- keys a level does not know: a
