@@ -110,21 +110,8 @@ func lint(m *model, ps *problems) {
 		if len(op.Claims) > 0 && hasAnonymous(op) {
 			warn("claims-with-anonymous", at, "%s %s has claim rules and an anonymous alternative ({}): a caller failing the rules is still let in anonymously", op.Method, op.Path)
 		}
-		for ai, a := range op.Alternatives {
-			for i := 0; i < len(a.Reqs); i++ {
-				for j := i + 1; j < len(a.Reqs); j++ {
-					si, sj := a.Reqs[i].Scheme, a.Reqs[j].Scheme
-					if si.Supported && sj.Supported && samePlace(si, sj) {
-						where := append(at, "security", ai)
-						if !op.Declared {
-							where = []any{"security", ai}
-						}
-						fail("unsatisfiable", where, "security schemes %q and %q are required together but both read %s: one request cannot carry both", si.Name, sj.Name, placeName(si))
-					}
-				}
-			}
-		}
 	}
+	unsatisfiable(m, func(at []any, format string, args ...any) { fail("unsatisfiable", at, format, args...) })
 	// HEAD beside GET: net/http serves HEAD with the GET handler, so a HEAD
 	// operation with other security guards that handler differently.
 	gets := map[string]*operation{}
@@ -198,6 +185,29 @@ func lint(m *model, ps *problems) {
 				}
 				warn("plain-http-server", srv.At, "%s is plain http, but operations send credentials: they would cross the network in clear text", what)
 				break
+			}
+		}
+	}
+}
+
+// unsatisfiable reports each alternative that ANDs two schemes reading the
+// same place: one request cannot carry both credentials, so the
+// alternative never admits anyone. Check reports it as an error, Generate
+// as a warning (the generated code is still correct: it refuses).
+func unsatisfiable(m *model, report func(at []any, format string, args ...any)) {
+	for _, op := range m.Operations {
+		for ai, a := range op.Alternatives {
+			for i := 0; i < len(a.Reqs); i++ {
+				for j := i + 1; j < len(a.Reqs); j++ {
+					si, sj := a.Reqs[i].Scheme, a.Reqs[j].Scheme
+					if si.Supported && sj.Supported && samePlace(si, sj) {
+						where := append(specPathElems(op), "security", ai)
+						if !op.Declared {
+							where = []any{"security", ai}
+						}
+						report(where, "security schemes %q and %q are required together but both read %s: one request cannot carry both", si.Name, sj.Name, placeName(si))
+					}
+				}
 			}
 		}
 	}

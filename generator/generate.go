@@ -66,12 +66,25 @@ func Generate(spec []byte, name string, cfg Config) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.Warnings = append(res.Warnings, generateWarnings(m, name)...)
 	src, err := emit(m, cfg)
 	if err != nil {
 		return res, err
 	}
 	res.Files = []File{{Name: OutputName(name), Content: src}}
 	return res, nil
+}
+
+// generateWarnings are the findings of check that Generate reports as
+// warnings: an alternative that cannot be satisfied. A finding about the
+// document's security is reported once, not per operation.
+func generateWarnings(m *model, name string) []Problem {
+	ps := &problems{file: name, loc: m.loc}
+	unsatisfiable(m, func(at []any, format string, args ...any) {
+		ps.warnf(at, format, args...)
+		ps.list[len(ps.list)-1].Code = "unsatisfiable"
+	})
+	return sortProblems(ps.list)
 }
 
 // buildModel loads and checks spec, returning the model or every problem.
