@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -211,5 +213,42 @@ func TestKeyFile(t *testing.T) {
 	}
 	if _, err := newServer(config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)}, keysFile: filepath.Join(t.TempDir(), "missing.yaml")}); err == nil {
 		t.Error("a missing key file was accepted at startup")
+	}
+}
+
+// TestAuditRecord checks the README's audit example against real output: a
+// 403 names the scheme and subject that were refused, a 401 the scheme that
+// rejected the token, and neither holds the token.
+func TestAuditRecord(t *testing.T) {
+	var buf bytes.Buffer
+	srv, err := newServer(config{jwtKeys: []jwtauth.Key{jwtauth.HMAC(testSecret)}, audit: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := tokenWith(t, jwt.MapClaims{"sub": "free-user", "scope": "ai.chat.generate", "plan": "free"})
+	for _, tok := range []string{free, free[:len(free)-2] + "xx"} {
+		r := httptest.NewRequest("POST", "/v1/chat/completions/premium", nil)
+		r.RemoteAddr = "127.0.0.1:4711"
+		r.Header.Set("Authorization", "Bearer "+tok)
+		srv.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d records:\n%s", len(lines), buf.String())
+	}
+	for i, want := range []string{
+		`level=WARN msg="authgen decision" decision=deny status=403 reason="claim_rule_failed: `,
+		` operation=createPremiumCompletion method=POST path=/chat/completions/premium latency=`,
+		` schemes=[bearerAuth] subject=free-user client=127.0.0.1`,
+	} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("403 record, part %d: %s\nwant it to contain %s", i, lines[0], want)
+		}
+	}
+	if !strings.Contains(lines[1], "status=401") || !strings.HasSuffix(lines[1], " schemes=[bearerAuth] client=127.0.0.1") {
+		t.Errorf("401 record: %s", lines[1])
+	}
+	if strings.Contains(buf.String(), free[len(free)-20:]) {
+		t.Errorf("the audit log holds a token:\n%s", buf.String())
 	}
 }

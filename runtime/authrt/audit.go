@@ -23,7 +23,13 @@ type Decision struct {
 	Status  int
 	// Reason says why: "public", "anonymous", "authenticated", or the
 	// denial's code and detail.
-	Reason     string
+	Reason string
+	// Schemes, Subject and KeyID name the caller: for an allow, the
+	// principal's; for a 403, the schemes of the alternative whose
+	// credentials verified but whose scopes or claim rules failed, and
+	// their subject and key ID; for a 401 or 503 over a presented
+	// credential, the schemes that rejected (or could not check) it. They
+	// are empty when nothing was presented.
 	Schemes    []string
 	Subject    string
 	KeyID      string
@@ -57,8 +63,11 @@ func (g *Guard) decisionFor(r *http.Request, op *compiledOp, info *requestInfo, 
 			rec.RequestID = rec.RequestID[:128]
 		}
 	}
-	if p != nil {
+	switch {
+	case p != nil:
 		rec.Schemes, rec.Subject, rec.KeyID = p.Schemes, p.Subject, p.KeyID
+	case d != nil:
+		rec.Schemes, rec.Subject, rec.KeyID = d.who.schemes, d.who.subject, d.who.keyID
 	}
 	switch {
 	case d != nil:

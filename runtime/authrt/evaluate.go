@@ -175,7 +175,9 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 			continue
 		}
 		if f == malformed {
-			return nil, c.invalid(g, k, CodeInvalidRequest, "the credential is sent more than once or is malformed", nil)
+			d := c.invalid(g, k, CodeInvalidRequest, "the credential is sent more than once or is malformed", nil)
+			d.who.schemes = c.placeSchemes(pl, raw, true)
+			return nil, d
 		}
 		presented, ok := false, false
 		var reject, failure error
@@ -217,9 +219,12 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 			if errors.Is(failure, ErrUnavailable) {
 				d.RetryAfter = 5
 			}
+			d.who.schemes = c.placeSchemes(pl, raw, false)
 			return nil, d
 		default:
-			return nil, c.invalid(g, k, code, PublicReason(reject), reject)
+			d := c.invalid(g, k, code, PublicReason(reject), reject)
+			d.who.schemes = c.placeSchemes(pl, raw, false)
+			return nil, d
 		}
 	}
 
@@ -278,11 +283,16 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 		}
 		return p, nil
 	}
-	if lacking >= 0 && lackingRule >= 0 {
-		return nil, c.claimFailed(&c.claims[lackingRule])
-	}
 	if lacking >= 0 {
-		return nil, c.insufficientScope(&c.alts[lacking])
+		a := &c.alts[lacking]
+		var d *Denial
+		if lackingRule >= 0 {
+			d = c.claimFailed(&c.claims[lackingRule])
+		} else {
+			d = c.insufficientScope(a)
+		}
+		d.who = callerOf(a, ids)
+		return nil, d
 	}
 	if len(c.alts) == 0 {
 		// No usable alternative (all used unsupported schemes and were
@@ -295,6 +305,41 @@ func (c *compiledOp) evaluate(g *Guard, r *http.Request, info *requestInfo) (*Pr
 		Detail:     "authentication is required",
 		Challenges: c.challenges401,
 	}
+}
+
+// placeSchemes names the schemes reading place pl to which raw was
+// presented (all of them with every, for a credential sent twice): those
+// that rejected it, or failed to check it. It runs only on a denial.
+func (c *compiledOp) placeSchemes(pl *opPlace, raw string, every bool) []string {
+	names := make([]string, 0, len(pl.members))
+	for _, l := range pl.members {
+		if !every {
+			if extract := c.kinds[l].extractor(); extract != nil {
+				if _, f := extract(raw); f == absent {
+					continue
+				}
+			}
+		}
+		names = append(names, c.names[l])
+	}
+	return names
+}
+
+// callerOf names the caller of alternative a, all of whose credentials
+// verified (ids): its schemes, and the first subject and key ID among its
+// identities, as its principal would have had them.
+func callerOf(a *opAlt, ids []*Identity) caller {
+	who := caller{schemes: a.schemes}
+	for _, req := range a.reqs {
+		id := ids[req.local]
+		if who.subject == "" {
+			who.subject = id.Subject
+		}
+		if who.keyID == "" {
+			who.keyID = id.KeyID
+		}
+	}
+	return who
 }
 
 // noteKeyID records the key ID of an API key (or basic) credential, the

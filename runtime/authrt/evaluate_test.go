@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Scheme indexes of evalSchemes.
@@ -782,5 +783,39 @@ func TestNewGuardRouteMethodMismatch(t *testing.T) {
 	}
 	if _, err := NewGuard(spec, []Verifier{accept(nil)}, Options{}); !errors.Is(err, ErrConfig) {
 		t.Errorf("NewGuard error %v, want ErrConfig", err)
+	}
+}
+
+// TestDenialNamesCaller checks who a denial's audit record names: the
+// identities of the alternative that lacked scopes, every scheme that
+// rejected a shared credential, the scheme that could not check one, and
+// nobody when nothing was presented.
+func TestDenialNamesCaller(t *testing.T) {
+	f := newEval(t, Alternative{req(sBearer, "admin")}, Alternative{req(sBearer2)}, Alternative{req(sKey, "a")})
+	tests := []struct {
+		name string
+		kv   []string
+		want string
+	}{
+		{"403 scope", []string{"Authorization", "Bearer t-read"}, "403 [bearer] alice "},
+		{"403 scope, key", []string{"X-API-Key", "k1"}, "403 [key] svc k1"},
+		{"401 shared place", []string{"Authorization", "Bearer nope"}, "401 [bearer bearer2]  "},
+		{"401 key", []string{"X-API-Key", "k-secret"}, "401 [key]  "},
+		{"401 sent twice", []string{"X-API-Key", "k1", "X-API-Key", "k1"}, "401 [key]  "},
+		{"503", []string{"X-API-Key", "down"}, "503 [key]  "},
+		{"401 missing", nil, "401 []  "},
+	}
+	for _, tt := range tests {
+		_, d := f.authorize("/", tt.kv...)
+		if d == nil {
+			t.Fatalf("%s: no denial", tt.name)
+		}
+		rec := f.g.decisionFor(newRequest("GET", "/"), &f.g.ops[0], nil, nil, d, time.Now())
+		if got := fmt.Sprintf("%d %v %s %s", rec.Status, rec.Schemes, rec.Subject, rec.KeyID); got != tt.want {
+			t.Errorf("%s: record names %q, want %q", tt.name, got, tt.want)
+		}
+		if strings.Contains(fmt.Sprintf("%+v", rec), "secret") {
+			t.Errorf("%s: the record holds the credential: %+v", tt.name, rec)
+		}
 	}
 }

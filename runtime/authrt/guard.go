@@ -292,6 +292,7 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 		// operation's limits by client address, so that guessing keys or
 		// passwords is throttled like any other traffic.
 		if ld := g.rateLimit(op, w, r, info, nil); ld != nil && ld.Status == http.StatusTooManyRequests {
+			ld.who = d.who
 			d = ld
 		}
 	}

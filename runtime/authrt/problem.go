@@ -45,6 +45,18 @@ type Denial struct {
 	// Cause is the verifier error behind a 401 or 503; it is for logs and is
 	// never written to the response by WriteProblem.
 	Cause error
+
+	// who names the caller in the audit record of a denial: the schemes
+	// whose credentials verified and their subject and key ID (a 403), or
+	// the schemes that rejected or could not check the credential (a 401 or
+	// 503). Never a credential.
+	who caller
+}
+
+// caller is who a denied request came from, as far as the guard knows.
+type caller struct {
+	schemes        []string
+	subject, keyID string
 }
 
 // problem is the RFC 9457 body.

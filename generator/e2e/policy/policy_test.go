@@ -276,6 +276,7 @@ func TestAudit(t *testing.T) {
 		{"/chat", "deny", "invalid_token", 401, bearer("tok-forged-secret")},
 		{"/chat", "deny", "claim_rule_failed", 403, bearer("tok-unverified")},
 		{"/chat", "allow", "authenticated", 0, []string{"X-API-Key", "sk_key_one"}},
+		{"/chat", "deny", "invalid_token", 401, []string{"X-API-Key", "sk_forged_key_secret"}},
 	}
 	for _, s := range steps {
 		do(h, "POST", s.path, "198.51.100.1:999", s.header...)
@@ -284,8 +285,8 @@ func TestAudit(t *testing.T) {
 		do(h, "POST", "/chat", "198.51.100.1:999", bearer("tok-verified")...)
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 10 || hooked.Load() != 10 {
-		t.Fatalf("%d log records and %d hook calls for 10 requests:\n%s", len(lines), hooked.Load(), buf.String())
+	if len(lines) != 11 || hooked.Load() != 11 {
+		t.Fatalf("%d log records and %d hook calls for 11 requests:\n%s", len(lines), hooked.Load(), buf.String())
 	}
 	for i, s := range steps {
 		var rec map[string]any
@@ -302,10 +303,37 @@ func TestAudit(t *testing.T) {
 			t.Errorf("record %d has no latency", i)
 		}
 	}
+	// Who the caller was, where the guard knows: the verified identity of a
+	// 403, the scheme that rejected the credential of a 401, nobody for a
+	// 401 without a credential.
+	who := []struct {
+		line                  int
+		schemes, subject, key string
+	}{
+		{0, "[bearer]", "alice", ""},
+		{1, "", "", ""},
+		{2, "[bearer]", "", ""},
+		{3, "[bearer]", "bob", ""},
+		{4, "[key]", "integration", "key_1"},
+		{5, "[key]", "", ""},
+	}
+	for _, w := range who {
+		var rec map[string]any
+		json.Unmarshal([]byte(lines[w.line]), &rec)
+		schemes := ""
+		if v, ok := rec["schemes"]; ok {
+			schemes = fmt.Sprint(v)
+		}
+		subject, _ := rec["subject"].(string)
+		key, _ := rec["key_id"].(string)
+		if schemes != w.schemes || subject != w.subject || key != w.key {
+			t.Errorf("record %d names schemes %q subject %q key %q; want %q %q %q: %v", w.line, schemes, subject, key, w.schemes, w.subject, w.key, rec)
+		}
+	}
 	var first, key, limited map[string]any
 	json.Unmarshal([]byte(lines[0]), &first)
 	json.Unmarshal([]byte(lines[4]), &key)
-	json.Unmarshal([]byte(lines[9]), &limited)
+	json.Unmarshal([]byte(lines[10]), &limited)
 	if first["subject"] != "alice" || first["request_id"] != "req-1" {
 		t.Errorf("allow record: %v", first)
 	}
@@ -315,7 +343,7 @@ func TestAudit(t *testing.T) {
 	if limited["status"].(float64) != 429 || !strings.Contains(limited["reason"].(string), "rate_limited") {
 		t.Errorf("last record is not the 429: %v", limited)
 	}
-	for _, secret := range []string{"tok-verified", "tok-forged-secret", "tok-unverified", "sk_key_one"} {
+	for _, secret := range []string{"tok-verified", "tok-forged-secret", "tok-unverified", "sk_key_one", "sk_forged_key_secret"} {
 		if strings.Contains(buf.String(), secret) {
 			t.Errorf("the audit log contains the credential %q", secret)
 		}
