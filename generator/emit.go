@@ -565,7 +565,7 @@ func shortDuration(d time.Duration) string {
 
 func rateBy(r rateRule) string {
 	if r.By == authrt.RateByClaim {
-		return "claim " + r.Claim
+		return "claim " + r.Claim + " (else subject, else key)"
 	}
 	return r.By.String()
 }

@@ -24,7 +24,8 @@ import (
 //	  limit: 100                     # requests per "per"
 //	  per: 1m                        # Go duration, or seconds
 //	  burst: 20                      # default: limit
-//	  by: subject                    # subject | key | ip | claim:<name>
+//	  by: subject                    # subject | key | ip | claim:<name>; a caller without
+//	                                 # the claim counts by subject, else key (never by ip)
 //	  limit-claim: rate_limit_per_minute
 //	  on-limiter-error: fallback     # fallback (in-memory, default) | fail-closed
 

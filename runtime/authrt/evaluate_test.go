@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -816,6 +817,38 @@ func TestDenialNamesCaller(t *testing.T) {
 		}
 		if strings.Contains(fmt.Sprintf("%+v", rec), "secret") {
 			t.Errorf("%s: the record holds the credential: %+v", tt.name, rec)
+		}
+	}
+}
+
+// TestRateKeyFallback: a caller without what a limit counts by counts by
+// its subject, else its API key's ID; only callers with neither count by
+// client address.
+func TestRateKeyFallback(t *testing.T) {
+	info := WithClientAddr(context.Background(), netip.MustParseAddr("192.0.2.1")).(*requestInfo)
+	claim := &RateLimitRule{Name: "r", By: RateByClaim, Claim: "org"}
+	subject := &RateLimitRule{Name: "r", By: RateBySubject}
+	ip := &RateLimitRule{Name: "r", By: RateByIP}
+	withOrg := &Principal{Subject: "alice", Claims: map[string]any{"org": "o1"}}
+	alice := &Principal{Subject: "alice", KeyID: "jti-1"}
+	key := &Principal{KeyID: "k1", apiKeyID: "k1"}
+	jwtNoSub := &Principal{KeyID: "jti-2"}
+	tests := []struct {
+		rule *RateLimitRule
+		p    *Principal
+		want string
+	}{
+		{claim, withOrg, "c:o1"},
+		{claim, alice, "s:alice"},
+		{claim, key, "k:k1"},
+		{claim, jwtNoSub, "ip:192.0.2.1"},
+		{claim, nil, "ip:192.0.2.1"},
+		{subject, key, "k:k1"},
+		{ip, alice, "ip:192.0.2.1"},
+	}
+	for i, tt := range tests {
+		if got := rateKey(tt.rule, info, tt.p); got != "r\x00"+tt.want {
+			t.Errorf("%d: by %v: bucket %q, want %q", i, tt.rule.By, got, "r\x00"+tt.want)
 		}
 	}
 }

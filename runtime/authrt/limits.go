@@ -81,34 +81,44 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 }
 
 // rateKey names the bucket of a request under rule: the rule's name and
-// whose requests it counts together. Callers without the named identity
-// (anonymous, or no such claim) count by client address.
+// whose requests it counts together. An authenticated caller without the
+// identity the rule counts by (no such claim, no subject, no API key)
+// counts by its subject, else its API key's ID: users behind one NAT do not
+// share a bucket, and a token that lacks the claim cannot escape the limit
+// by changing address. Only callers with neither (anonymous ones) count by
+// client address.
 func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
-	kind, who := "ip", "unknown"
-	switch {
-	case p != nil && rule.By == RateBySubject && p.Subject != "":
-		kind, who = "s", p.Subject
-	case p != nil && rule.By == RateByKey && p.apiKeyID != "":
-		kind, who = "k", p.apiKeyID
-	case p != nil && rule.By == RateByKey && p.Subject != "":
-		kind, who = "s", p.Subject
-	case p != nil && rule.By == RateByClaim:
-		if v, ok := claimIn(p.Claims, rule.Claim); ok {
-			kind, who = "c", fmt.Sprint(v)
-			if s, ok := v.(string); ok {
-				who = s
+	if p != nil {
+		switch rule.By {
+		case RateByClaim:
+			if v, ok := claimIn(p.Claims, rule.Claim); ok {
+				who, ok := v.(string)
+				if !ok {
+					who = fmt.Sprint(v)
+				}
+				return rule.Name + "\x00c:" + who
 			}
-			break
+		case RateByKey:
+			if p.apiKeyID != "" {
+				return rule.Name + "\x00k:" + p.apiKeyID
+			}
 		}
-		fallthrough
-	default:
-		if info != nil {
-			if a, ok := info.clientAddr(); ok {
-				who = clientBucket(a)
+		if rule.By != RateByIP {
+			switch {
+			case p.Subject != "":
+				return rule.Name + "\x00s:" + p.Subject
+			case p.apiKeyID != "":
+				return rule.Name + "\x00k:" + p.apiKeyID
 			}
 		}
 	}
-	return rule.Name + "\x00" + kind + ":" + who
+	who := "unknown"
+	if info != nil {
+		if a, ok := info.clientAddr(); ok {
+			who = clientBucket(a)
+		}
+	}
+	return rule.Name + "\x00ip:" + who
 }
 
 // clientBucket names a client address for per-address limits: an IPv6

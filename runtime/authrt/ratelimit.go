@@ -13,14 +13,19 @@ type RateKey uint8
 
 // What x-authgen-rate-limit's "by" names.
 const (
-	// RateBySubject counts per principal subject; anonymous callers count
-	// per client address.
+	// RateBySubject counts per principal subject (or, without one, per API
+	// key ID); anonymous callers count per client address.
 	RateBySubject RateKey = iota + 1
 	// RateByKey counts per API key ID (or, without one, per subject).
 	RateByKey
 	// RateByIP counts per client address (see Options.TrustedProxies).
 	RateByIP
 	// RateByClaim counts per value of the claim named by RateLimitRule.Claim.
+	// A caller whose credentials lack the claim counts per subject, else per
+	// API key ID, not per client address (a token without the claim would
+	// otherwise escape the limit by changing address, and users behind one
+	// NAT would share a bucket); only callers with neither, anonymous ones,
+	// count per address.
 	RateByClaim
 )
 

@@ -169,7 +169,7 @@ var spec = authrt.Spec{
 			},
 			RateLimits: []authrt.RateLimitRule{{Name: "byKey", Limit: 2, Per: time.Hour, By: authrt.RateByKey}},
 		},
-		// byOrg (GET /by-org): bearer OR key (document default); at most 2 per 1h by claim org.id
+		// byOrg (GET /by-org): bearer OR key (document default); at most 2 per 1h by claim org.id (else subject, else key)
 		{
 			ID:     OpByOrg,
 			Method: "GET",

@@ -211,6 +211,29 @@ func TestRateLimitByIPBurstKeyAndClaim(t *testing.T) {
 	}
 }
 
+// TestRateLimitByClaimWithoutClaim: a caller whose token lacks the claim
+// counts by subject, not by address: changing address does not reset its
+// bucket, and two such users behind one address do not share one.
+func TestRateLimitByClaimWithoutClaim(t *testing.T) {
+	h := newHandler(t, authrt.Options{})
+	count := func(remote, tok string) int {
+		n := 0
+		for i := 0; i < 10 && do(h, "GET", "/by-org", remote, bearer(tok)...).Code == 200; i++ {
+			n++
+		}
+		return n
+	}
+	if n := count("192.0.2.10:1", "tok-verified"); n != 2 {
+		t.Fatalf("a token without org.id: %d allowed, want 2", n)
+	}
+	if n := count("192.0.2.11:1", "tok-verified"); n != 0 {
+		t.Errorf("a token without org.id escaped its limit by changing address: %d more allowed", n)
+	}
+	if n := count("192.0.2.10:1", "tok-unverified"); n != 2 {
+		t.Errorf("a second user without org.id behind the same address: %d allowed, want 2 of its own", n)
+	}
+}
+
 // trustedProxy: behind a trusted proxy, the client address (and so the
 // per-ip bucket) comes from X-Forwarded-For; from anyone else it is ignored.
 func TestRateLimitTrustedProxy(t *testing.T) {
