@@ -40,6 +40,9 @@ type builder struct {
 	docAny bool
 	// docExt holds the document's claim rules and rate limits.
 	docExt policyExt
+	// rateNames holds the first declaration of each rate-limit name: a
+	// name is one bucket, so every declaration of it must agree.
+	rateNames map[string]rateDecl
 }
 
 func build(doc *document, file string, cfg Config, ps *problems) *model {
@@ -49,6 +52,7 @@ func build(doc *document, file string, cfg Config, ps *problems) *model {
 		schemes:         map[string]*scheme{},
 		invalid:         map[string]bool{},
 		unsupportedUses: map[string]int{},
+		rateNames:       map[string]rateDecl{},
 		schemeRoot:      []any{"components", "securitySchemes"},
 	}
 	if doc.swagger {

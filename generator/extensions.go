@@ -20,7 +20,9 @@ import (
 //	  - {claim: models, contains: large}
 //
 //	x-authgen-rate-limit:            # or a list of these
-//	  name: chat                     # bucket name; default: where it is declared
+//	  name: chat                     # bucket name; default: where it is declared. Every
+//	                                 # declaration of a name must have the same limit, per,
+//	                                 # burst, by and limit-claim: they share one counter.
 //	  limit: 100                     # requests per "per"
 //	  per: 1m                        # Go duration, or seconds
 //	  burst: 20                      # default: limit
@@ -257,11 +259,58 @@ func (b *builder) readRates(v any, at []any, defaultName string) []rateRule {
 			ok = false
 		}
 		names[r.Name] = true
+		if ok && !b.sameBucket(r, here) {
+			ok = false
+		}
 		if ok {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// rateDecl is where a rate-limit name was first declared, and as what.
+type rateDecl struct {
+	rule rateRule
+	at   []any
+}
+
+// sameBucket records the declaration of r at spec path at, and reports
+// (with both places) a name declared before with other parameters:
+// operations that share a name share one counter, which cannot count
+// against two limits, periods or bursts at once.
+func (b *builder) sameBucket(r rateRule, at []any) bool {
+	first, seen := b.rateNames[r.Name]
+	if !seen {
+		b.rateNames[r.Name] = rateDecl{rule: r, at: append([]any{}, at...)}
+		return true
+	}
+	if bucketParams(first.rule) == bucketParams(r) {
+		return true
+	}
+	line, col := b.ps.loc.find(first.at)
+	b.ps.errorf(at, "rate limit %q is declared here with %s, and at %s:%d:%d: %s with %s; operations sharing a name share one counter: give every declaration the same limit, per, burst, by and limit-claim, or another name",
+		r.Name, bucketParams(r), b.ps.file, line, col, specPath(first.at...), bucketParams(first.rule))
+	return false
+}
+
+// bucketParams describes what a rate limit's counter depends on: its
+// limit, period and burst (0 is the limit), whose requests it counts, and
+// the claim that overrides its limit.
+func bucketParams(r rateRule) string {
+	burst := r.Burst
+	if burst == 0 {
+		burst = r.Limit
+	}
+	by := r.By.String()
+	if r.By == authrt.RateByClaim {
+		by += ":" + r.Claim
+	}
+	s := fmt.Sprintf("limit %d per %s, burst %d, by %s", r.Limit, shortDuration(r.Per), burst, by)
+	if r.LimitClaim != "" {
+		s += ", limit-claim " + r.LimitClaim
+	}
+	return s
 }
 
 func intValue(v any) (int, bool) {
