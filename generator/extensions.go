@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,11 +107,15 @@ func (b *builder) readClaims(v any, at []any) []claimRule {
 					continue
 				}
 				r.Op, r.Values = authrt.ClaimIn, nil
-				for _, e := range vals {
-					if lit, ok := scalarValue(e); ok {
-						r.Values = append(r.Values, lit)
-					} else {
+				for j, e := range vals {
+					lit, ok := scalarValue(e)
+					switch {
+					case !ok:
 						b.ps.errorf(append(here, k), "claim values must be strings, booleans or numbers")
+					case lit == nil:
+						b.ps.errorf(append(append([]any{}, here...), k, j), "%s", inexactInteger(e))
+					default:
+						r.Values = append(r.Values, lit)
 					}
 				}
 			case "equals", "contains":
@@ -118,6 +123,10 @@ func (b *builder) readClaims(v any, at []any) []claimRule {
 				lit, ok := scalarValue(val)
 				if !ok {
 					b.ps.errorf(append(here, k), "%q must be a string, boolean or number", k)
+					continue
+				}
+				if lit == nil {
+					b.ps.errorf(append(here, k), "%s", inexactInteger(val))
 					continue
 				}
 				r.Op, r.Values = authrt.ClaimEquals, []any{lit}
@@ -139,20 +148,38 @@ func (b *builder) readClaims(v any, at []any) []claimRule {
 	return out
 }
 
-// scalarValue accepts what a claim rule may compare with.
+// scalarValue accepts what a claim rule may compare with. An integer of
+// magnitude 2^53 or more gives (nil, true): JSON numbers are float64 and
+// that one may already have been rounded (9007199254740993 reads as
+// 9007199254740992), so a rule over it could match another value.
 func scalarValue(v any) (any, bool) {
 	switch x := v.(type) {
 	case string, bool:
 		return x, true
 	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return int(x), true
+		if x != math.Trunc(x) {
+			return x, true
 		}
-		return x, true
+		if math.Abs(x) >= 1<<53 {
+			return nil, true
+		}
+		return int(x), true
 	case int:
+		if x >= 1<<53 || x <= -(1<<53) {
+			return nil, true
+		}
 		return x, true
 	}
 	return nil, false
+}
+
+// inexactInteger is the error for an integer rule value scalarValue refuses.
+func inexactInteger(v any) string {
+	s := fmt.Sprint(v)
+	if f, ok := v.(float64); ok && math.Abs(f) < 1e21 {
+		s = strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprintf("integer %s is too large to compare exactly: spec numbers are float64, exact only below 2^53 in magnitude (9007199254740993 reads as 9007199254740992); write the value as a string, and have the token carry it as one", s)
 }
 
 func (b *builder) readRates(v any, at []any, defaultName string) []rateRule {

@@ -3,6 +3,7 @@ package authrt
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -29,7 +30,8 @@ type ClaimRule struct {
 	// Claim names the claim; dots reach into objects ("org.plan").
 	Claim string
 	Op    ClaimOp
-	// Values are strings, bools or numbers (float64 or int).
+	// Values are strings, bools or numbers (float64, int or int64);
+	// integers compare exactly with integer claims (json.Number).
 	Values []any
 }
 
@@ -165,11 +167,23 @@ func claimIn(claims map[string]any, name string) (any, bool) {
 }
 
 // equalValue compares a claim value (as encoding/json decodes it) with a
-// rule value; numbers compare by value whatever their Go type.
+// rule value; numbers compare by value whatever their Go type, and
+// integers exactly (a json.Number "9007199254740992" is not the rule's
+// 9007199254740993, though both are the same float64).
 func equalValue(claim, want any) bool {
-	if cn, ok := number(claim); ok {
-		wn, ok := number(want)
-		return ok && cn == wn
+	if c, ok := exactNumber(claim); ok {
+		w, ok := exactNumber(want)
+		switch {
+		case !ok:
+			return false
+		case c.isInt && w.isInt:
+			return c.i == w.i
+		case c.isInt:
+			return floatIsInt(w.f, c.i)
+		case w.isInt:
+			return floatIsInt(c.f, w.i)
+		}
+		return c.f == w.f
 	}
 	switch c := claim.(type) {
 	case string:
@@ -195,4 +209,34 @@ func number(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
+}
+
+// num is a number read exactly: an int64 when isInt, else a float64.
+type num struct {
+	i     int64
+	f     float64
+	isInt bool
+}
+
+// exactNumber reads a number as an int64 when it is an integer that fits
+// (json.Number "42", int, int64), else as a float64.
+func exactNumber(v any) (num, bool) {
+	switch n := v.(type) {
+	case int:
+		return num{i: int64(n), isInt: true}, true
+	case int64:
+		return num{i: n, isInt: true}, true
+	case json.Number:
+		if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			return num{i: i, isInt: true}, true
+		}
+	}
+	f, ok := number(v)
+	return num{f: f}, ok
+}
+
+// floatIsInt reports whether f is exactly the integer i.
+func floatIsInt(f float64, i int64) bool {
+	// float64(1<<63) is the first float above the int64 range.
+	return f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 && int64(f) == i
 }
