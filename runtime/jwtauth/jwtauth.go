@@ -85,6 +85,9 @@ func newConfig(opts []Option) (config, error) {
 			return cfg, err
 		}
 	}
+	if err := cfg.checkGrace(); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 

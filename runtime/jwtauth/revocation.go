@@ -18,13 +18,25 @@ type RevocationList interface {
 	Revoked(jti string) (bool, error)
 }
 
+// GracefulList is a RevocationList that says how long it keeps an entry
+// after the token's exp (revoke.Memory and revokeredis.List do). New and
+// NewFromSource refuse a leeway longer than that grace: the Verifier would
+// accept a revoked token again between the moment its entry is dropped and
+// its exp plus the leeway.
+type GracefulList interface {
+	RevocationList
+	Grace() time.Duration
+}
+
 // WithRevocation checks the jti of every token against list, after the
 // signature and claims, and on every cache hit. A token whose jti is listed
 // is refused with ErrTokenRevoked. A token without jti cannot be revoked and
 // is not looked up.
 //
 // The list must keep an entry until the token's exp plus this Verifier's
-// leeway has passed (package revoke does, for a leeway up to its grace).
+// leeway has passed. When it is a GracefulList, New and NewFromSource check
+// that, and fail with ErrInvalidOption when the leeway (WithLeeway) exceeds
+// its grace.
 func WithRevocation(list RevocationList) Option {
 	return func(c *config) error {
 		if list == nil {
@@ -69,4 +81,18 @@ func WithCache(maxEntries int, maxTTL time.Duration) Option {
 		c.cacheSize, c.cacheTTL = maxEntries, maxTTL
 		return nil
 	}
+}
+
+// checkGrace refuses a leeway longer than the revocation list keeps its
+// entries, whatever the order of the options.
+func (c *config) checkGrace() error {
+	gl, ok := c.revocation.(GracefulList)
+	if !ok {
+		return nil
+	}
+	if g := gl.Grace(); c.leeway > g {
+		return fmt.Errorf("%w: leeway %v exceeds the revocation list's grace %v: a revoked token would be accepted again from its exp plus %v, when its entry is dropped, to its exp plus %v; lower the leeway or raise the list's grace (revoke.WithGrace)",
+			ErrInvalidOption, c.leeway, g, g, c.leeway)
+	}
+	return nil
 }

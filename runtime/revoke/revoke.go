@@ -75,7 +75,8 @@ type Memory struct {
 type Option func(*Memory) error
 
 // WithGrace sets how long an entry is kept after the token's exp;
-// DefaultGrace by default. It must be at least the verifier's leeway.
+// DefaultGrace by default. It must be at least the verifier's leeway:
+// jwtauth.New and NewFromSource refuse a longer leeway with this list.
 func WithGrace(d time.Duration) Option {
 	return func(m *Memory) error {
 		if d < 0 {

@@ -197,6 +197,10 @@ func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*Li
 	return l, nil
 }
 
+// Grace returns the time entries are kept after the token's exp
+// (WithGrace); jwtauth checks the verifier's leeway against it.
+func (l *List) Grace() time.Duration { return l.local.Grace() }
+
 // Revoke lists jti until exp (plus the grace) in Redis and in the local
 // copy. When Redis fails, the local copy still refuses the token, and the
 // error (wrapping authrt.ErrUnavailable) tells that other replicas may not.

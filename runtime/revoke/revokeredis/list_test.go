@@ -283,3 +283,22 @@ func TestTwoVerifiers(t *testing.T) {
 		t.Fatalf("Verify with Redis down: %v, want ErrUnavailable", err)
 	}
 }
+
+// TestVerifierLeewayWithinGrace: the List tells jwtauth its grace, so a
+// verifier whose leeway outlasts the entries is refused at construction.
+func TestVerifierLeewayWithinGrace(t *testing.T) {
+	s := redistest.Start(t)
+	l := replica(t, s, newClock(), WithGrace(10*time.Second))
+	if l.Grace() != 10*time.Second {
+		t.Fatalf("Grace %v", l.Grace())
+	}
+	key := jwtauth.HMAC(make([]byte, 32))
+	if _, err := jwtauth.New([]jwtauth.Key{key}, jwtauth.WithRevocation(l)); !errors.Is(err, jwtauth.ErrInvalidOption) {
+		t.Errorf("default 30 s leeway over a 10 s grace: %v, want ErrInvalidOption", err)
+	}
+	if _, err := jwtauth.New([]jwtauth.Key{key}, jwtauth.WithRevocation(l), jwtauth.WithLeeway(5*time.Second)); err != nil {
+		t.Errorf("5 s leeway over a 10 s grace: %v", err)
+	}
+}
+
+var _ jwtauth.GracefulList = (*List)(nil)
