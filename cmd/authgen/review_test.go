@@ -1,7 +1,7 @@
 package main
 
-// Review findings for the CLI: each test shows one problem and is skipped
-// so that the suite stays green. Remove the t.Skip line to see it fail.
+// Regression tests for findings of a review of the CLI: each failed
+// before its fix.
 
 import (
 	"os"
