@@ -306,11 +306,7 @@ func (b *builder) resolve(reqs openapi3.SecurityRequirements, at []any, op *oper
 			for _, k := range sortedKeys(ext) {
 				node := ext[k]
 				if k != "x-authgen-scopes" {
-					if strings.HasPrefix(k, "x-authgen-") {
-						b.ps.errorf(push(reqAt, k), "unknown extension %s in a security requirement (known here: x-authgen-scopes)", k)
-					} else {
-						b.ps.warnf(push(reqAt, k), "extension %s in a security requirement is ignored", k)
-					}
+					b.ps.errorf(push(reqAt, k), "unknown extension %s in a security requirement (known here: x-authgen-scopes)", k)
 					continue
 				}
 				var v any

@@ -188,9 +188,16 @@ func (p *pruned) operation(v *yaml.Node, at []any) *yaml.Node {
 	return out
 }
 
-// security copies a list of requirement objects, moving x- keys out of
-// them into reqExt, and reports shapes a loader would reject without a
-// useful position.
+// security copies a list of requirement objects, moving authgen's own
+// x-authgen- keys out of them into reqExt, and reports shapes a loader
+// would reject without a useful position.
+//
+// A requirement object is not extensible in OpenAPI: every key names a
+// security scheme, and "x-api-key" is a fine scheme name. So any other key,
+// x- or not, stays a scheme name (an undeclared one is an error later);
+// treating it as an extension would drop a scheme out of an AND, or turn
+// "- x-api-key: []" into "{}", anonymous access. An object whose only keys
+// are x-authgen- extensions is an error for the same reason.
 func (p *pruned) security(v *yaml.Node, at []any) *yaml.Node {
 	v = deref(v)
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
@@ -209,9 +216,10 @@ func (p *pruned) security(v *yaml.Node, at []any) *yaml.Node {
 			continue
 		}
 		r := mapping(req)
-		for _, kv := range p.pairs(req, here) {
+		pairs := p.pairs(req, here)
+		for _, kv := range pairs {
 			k, c := kv[0], deref(kv[1])
-			if isExtension(k.Value) {
+			if strings.HasPrefix(k.Value, "x-authgen-") {
 				path := specPath(here...)
 				if p.reqExt[path] == nil {
 					p.reqExt[path] = map[string]*yaml.Node{}
@@ -229,6 +237,9 @@ func (p *pruned) security(v *yaml.Node, at []any) *yaml.Node {
 				}
 			}
 			r.Content = append(r.Content, k, p.deep(c))
+		}
+		if len(pairs) > 0 && len(r.Content) == 0 && p.reqExt[specPath(here...)] != nil {
+			p.ps.errorf(here, "this security requirement has extensions but no security scheme; write {} for anonymous access, or add the scheme")
 		}
 		out.Content = append(out.Content, r)
 	}

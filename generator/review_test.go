@@ -400,7 +400,7 @@ func TestReviewJSONWithBOM(t *testing.T) {
 }
 
 // resolve ranges over a map of a requirement's extensions, so the order of
-// its warnings changes from run to run.
+// its findings changed from run to run.
 func TestReviewWarningOrderDeterministic(t *testing.T) {
 	spec := `openapi: 3.0.3
 info: {title: t, version: "1"}
@@ -409,24 +409,54 @@ paths:
     get:
       operationId: a
       security:
-        - {k: [], x-a: 1, x-b: 1, x-c: 1, x-d: 1, x-e: 1, x-f: 1}
+        - {k: [], x-authgen-a: 1, x-authgen-b: 1, x-authgen-c: 1, x-authgen-d: 1, x-authgen-e: 1, x-authgen-f: 1}
 components: {securitySchemes: {k: {type: apiKey, in: header, name: X}}}
 `
 	var first string
 	for i := 0; i < 20; i++ {
-		res, _, err := reviewGenerate(t, spec, Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b strings.Builder
-		for _, w := range res.Warnings {
-			b.WriteString(w.Error() + "\n")
+		_, _, err := reviewGenerate(t, spec, Config{})
+		if err == nil || !strings.Contains(err.Error(), "unknown extension x-authgen-f") {
+			t.Fatalf("unknown x-authgen- keys in a requirement: %v", err)
 		}
 		if i == 0 {
-			first = b.String()
-		} else if b.String() != first {
-			t.Fatalf("run %d warnings differ from run 0:\n%s\nvs\n%s", i, b.String(), first)
+			first = err.Error()
+		} else if err.Error() != first {
+			t.Fatalf("run %d errors differ from run 0:\n%s\nvs\n%s", i, err, first)
 		}
+	}
+}
+
+// A requirement object is not extensible: "x-api-key" is a scheme name.
+// Read as an extension, it vanished from its requirement, which became {}:
+// the operation was anonymous (and an AND lost a member).
+func TestReviewXSchemeNameIsAScheme(t *testing.T) {
+	const head = `openapi: 3.0.3
+info: {title: t, version: "1"}
+components:
+  securitySchemes:
+    x-api-key: {type: apiKey, in: header, name: X-API-Key}
+    bearer: {type: http, scheme: bearer}
+paths:
+  /a:
+    get:
+      operationId: a
+      security:
+`
+	res, _, err := reviewGenerate(t, head+"        - x-api-key: []\n        - {bearer: [], x-api-key: []}\n", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(res.Files[0].Content)
+	if !strings.Contains(src, "XAPIKey") || strings.Contains(src, "anonymous") {
+		t.Fatalf("x-api-key read as an extension:\n%s", src)
+	}
+	if _, _, err := reviewGenerate(t, head+"        - x-undeclared: []\n", Config{}); err == nil ||
+		!strings.Contains(err.Error(), `unknown security scheme "x-undeclared"`) {
+		t.Errorf("an undeclared x- scheme: %v, want unknown security scheme", err)
+	}
+	if _, _, err := reviewGenerate(t, head+"        - x-authgen-scopes: any\n", Config{}); err == nil ||
+		!strings.Contains(err.Error(), "extensions but no security scheme") {
+		t.Errorf("a requirement of only an extension: %v, want an error (it read as {})", err)
 	}
 }
 
