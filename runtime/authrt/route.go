@@ -244,6 +244,14 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 	}
 	switch {
 	case m == routeFound:
+		// A case-insensitive router may hand this path to another
+		// operation than the one it matches exactly (/items/ADMIN:
+		// {id} exactly, admin folded): refused, whatever the options.
+		if g.foldable && hasCased(rel) {
+			if op2, m2 := g.matchMethod(method, rel, true); m2 == routeFound && op2 != op {
+				return -1, badPath, nil
+			}
+		}
 		return op, routed, nil
 	case !g.allowAll && m == routeMethodNotListed:
 		return -1, methodNotListed, g.allowed(rel)
@@ -273,6 +281,40 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 		return -1, notListed, nil
 	}
 	return -1, passThrough, nil
+}
+
+// foldable reports whether matching a path with case folded can lead to
+// another operation than matching it exactly. That takes a literal with
+// letters (which folding may match where the exact match did not) and a
+// node with a choice (where the exact match went another way, perhaps
+// after backtracking from below). Without both, the guard never needs the
+// folded match for a request it matched.
+func (n *Spec) foldable() bool {
+	letters, choice := false, false
+	for i := range n.Routes {
+		rn := &n.Routes[i]
+		choice = choice || len(rn.Static)+len(rn.Params) > 1
+		for _, e := range rn.Static {
+			letters = letters || hasCased(e.Segment)
+		}
+		for _, p := range rn.Params {
+			for _, l := range p.Literals {
+				letters = letters || hasCased(l)
+			}
+		}
+	}
+	return letters && choice
+}
+
+// hasCased reports whether s holds a letter that has another case.
+func hasCased(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // belowListed reports whether path extends a listed path template by at
