@@ -124,6 +124,7 @@ Try:
   curl -i -X POST http://%[4]s/v1/chat/completions        # 401 with a challenge
   curl -i -X POST http://%[4]s/v1/chat/completions -H "Authorization: Bearer $TOKEN"
   curl -i -X POST http://%[4]s/v1/embeddings -H "X-API-Key: $KEY"
+  curl -i -X POST http://%[4]s/v1/embeddings -H "Authorization: Bearer $FREE_TOKEN"   # 403: scope
   curl -i -X POST http://%[4]s/v1/chat/completions/premium -H "Authorization: Bearer $FREE_TOKEN"   # 403: plan
   for i in 1 2 3 4 5 6; do curl -s -o /dev/null -w '%%{http_code}\n' -X POST http://%[4]s/v1/chat/completions -H "Authorization: Bearer $FREE_TOKEN"; done   # 429
   curl -i -X DELETE http://%[4]s/v1/admin/keys/key_dev -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"

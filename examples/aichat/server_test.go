@@ -252,3 +252,96 @@ func TestAuditRecord(t *testing.T) {
 		t.Errorf("the audit log holds a token:\n%s", buf.String())
 	}
 }
+
+// TestDevHelpCurlLines runs every single curl line that dev mode prints
+// against the dev server on a real listener, with the printed credentials,
+// and checks the status each line's comment promises (2xx when it says
+// none).
+func TestDevHelpCurlLines(t *testing.T) {
+	cfg, dev, err := configFromEnv(func(string) string { return "" })
+	if err != nil || dev == nil {
+		t.Fatalf("dev config: %v", err)
+	}
+	h, err := newServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	var help strings.Builder
+	printDevHelp(&help, addr, dev)
+	env := strings.NewReplacer("$FREE_TOKEN", dev.freeToken, "$TOKEN", dev.token, "$KEY", dev.key)
+	ran := 0
+	for _, line := range strings.Split(help.String(), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "curl -i ") {
+			continue // the rate-limit loop is TestChatRateLimit's
+		}
+		cmd, comment, _ := strings.Cut(line, "#")
+		want := 0
+		fmt.Sscanf(strings.TrimSpace(comment), "%d", &want)
+		args := shellWords(t, env.Replace(cmd))
+		method, target, headers := "GET", "", http.Header{}
+		for i := 1; i < len(args); i++ {
+			switch args[i] {
+			case "-i":
+			case "-X":
+				i++
+				method = args[i]
+			case "-H":
+				i++
+				k, v, _ := strings.Cut(args[i], ":")
+				headers.Add(k, strings.TrimSpace(v))
+			default:
+				target = args[i]
+			}
+		}
+		req, err := http.NewRequest(method, target, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		req.Header = headers
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		resp.Body.Close()
+		if want != 0 && resp.StatusCode != want || want == 0 && resp.StatusCode/100 != 2 {
+			t.Errorf("%s\n  status %d, want %d (0: any 2xx)", line, resp.StatusCode, want)
+		}
+		ran++
+	}
+	if ran < 6 {
+		t.Fatalf("ran %d curl lines from the dev help, want at least 6:\n%s", ran, help.String())
+	}
+}
+
+// shellWords splits a command line at spaces outside double quotes.
+func shellWords(t *testing.T, s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted, inWord := false, false
+	for _, c := range s {
+		switch {
+		case c == '"':
+			quoted, inWord = !quoted, true
+		case c == ' ' && !quoted:
+			if inWord {
+				out = append(out, cur.String())
+				cur.Reset()
+			}
+			inWord = false
+		default:
+			cur.WriteRune(c)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unbalanced quotes in %q", s)
+	}
+	if inWord {
+		out = append(out, cur.String())
+	}
+	return out
+}
