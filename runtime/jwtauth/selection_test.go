@@ -37,6 +37,7 @@ func TestKeySelection(t *testing.T) {
 		{"unknown kid", sign(t, hs256, secretA, validClaims(), map[string]any{"kid": "c"}), ErrUnknownKey},
 		{"empty kid", sign(t, hs256, secretA, validClaims(), map[string]any{"kid": ""}), ErrUnknownKey},
 		{"kid not a string", sign(t, hs256, secretA, validClaims(), map[string]any{"kid": 1}), ErrMalformed},
+		{"no kid, HS512 with key a (restricted to HS256)", sign(t, hs512, secretA, validClaims(), nil), ErrSignatureInvalid},
 		{"no kid, unknown secret", sign(t, hs256, []byte(strings.Repeat("c", 64)), validClaims(), nil), ErrSignatureInvalid},
 		{"jku and jwk ignored", sign(t, hs256, secretA, validClaims(), map[string]any{
 			"kid": "a", "jku": "https://attacker.example/jwks", "x5u": "https://attacker.example/cert",
@@ -53,6 +54,23 @@ func TestKeySelection(t *testing.T) {
 			}
 			checkRejected(t, tt.token, err, tt.want)
 		})
+	}
+}
+
+// TestKeyWithoutKidKeepsItsAlgorithms: without a kid, each key is tried
+// only with the algorithms it allows. A 32-byte secret allows HS256 alone
+// (an HMAC key at least as long as the hash); beside a 64-byte secret, which
+// makes HS512 acceptable for the verifier, an HS512 token signed with the
+// short secret must still fail.
+func TestKeyWithoutKidKeepsItsAlgorithms(t *testing.T) {
+	short := []byte(strings.Repeat("s", 32))
+	long := []byte(strings.Repeat("l", 64))
+	v := newVerifier(t, []Key{HMAC(short), HMAC(long)})
+	token := sign(t, jwt.SigningMethodHS512, short, validClaims(), nil)
+	_, err := verify(v, token)
+	checkRejected(t, token, err, ErrSignatureInvalid)
+	if _, err := verify(v, sign(t, jwt.SigningMethodHS512, long, validClaims(), nil)); err != nil {
+		t.Errorf("HS512 with the 64-byte secret: %v", err)
 	}
 }
 
