@@ -315,9 +315,12 @@ func (b *builder) sameBucket(r rateRule, at []any) bool {
 	if bucketParams(first.rule) == bucketParams(r) {
 		return true
 	}
-	line, col := b.ps.loc.find(first.at)
+	file, line, col := b.ps.loc.findIn(first.at)
+	if file == "" {
+		file = b.ps.file
+	}
 	b.ps.errorf(at, "rate limit %q is declared here with %s, and at %s:%d:%d: %s with %s; operations sharing a name share one counter: give every declaration the same limit, per, burst, by and limit-claim, or another name",
-		r.Name, bucketParams(r), b.ps.file, line, col, specPath(first.at...), bucketParams(first.rule))
+		r.Name, bucketParams(r), file, line, col, specPath(first.at...), bucketParams(first.rule))
 	return false
 }
 
