@@ -44,6 +44,7 @@ func (s *Store) listen(ctx context.Context) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
 				s.cache.invalidateAll()
+				s.subs.Add(1)
 			}
 		case *redis.Message:
 			s.handleChange(m.Payload)

@@ -64,6 +64,7 @@ type Store struct {
 
 	sub       *redis.PubSub
 	changes   atomic.Int64 // change messages handled, for tests
+	subs      atomic.Int64 // subscription confirmations received, for tests
 	stop      context.CancelFunc
 	done      chan struct{}
 	closeOnce sync.Once
