@@ -29,7 +29,10 @@ func FuzzGenerate(f *testing.F) {
 			return
 		}
 		// A hang is a failure too (the fuzzer's own engine would only
-		// stall): each input gets a generous deadline.
+		// stall): each input gets a deadline, 5 s (inputs of at most 64 KiB
+		// take milliseconds), shorter than CI's fuzz time. (Pauses in the
+		// fuzzer's progress are it minimizing a new input, bounded in CI
+		// by -fuzzminimizetime.)
 		type outcome struct {
 			res *Result
 			err error
@@ -43,8 +46,8 @@ func FuzzGenerate(f *testing.F) {
 		var o outcome
 		select {
 		case o = <-done:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("Generate or Check did not return within 20s on:\n%q", data)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Generate or Check did not return within 5s on:\n%q", data)
 		}
 		res, err := o.res, o.err
 		if err != nil {
