@@ -61,7 +61,7 @@ type Guard struct {
 	ops       []compiledOp
 	basePaths []string
 	allowAll  bool
-	foldable  bool // spec.foldable(): folded matching may pick another operation
+	foldRisk  []bool // spec.foldRisk(): nodes where folded matching may go another way
 	errorW    func(http.ResponseWriter, *http.Request, *Denial)
 	trusted   []netip.Prefix
 	limiter   RateLimiter
@@ -89,7 +89,7 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 	}
 	g := &Guard{spec: spec, verifiers: verifiers, allowAll: opts.AllowUnlisted, errorW: opts.ErrorWriter,
 		local: NewMemoryLimiter(0), limiter: opts.RateLimiter, auditLog: opts.AuditLogger, onDecision: opts.OnDecision,
-		requestIDHeader: opts.RequestIDHeader, foldable: spec.foldable()}
+		requestIDHeader: opts.RequestIDHeader, foldRisk: spec.foldRisk()}
 	if g.errorW == nil {
 		g.errorW = WriteProblem
 	}

@@ -57,13 +57,28 @@ const (
 // the method gives way to a parameter branch that matches both, as
 // net/http's ServeMux does. fold makes literal comparisons case-insensitive.
 func (n *Spec) match(method, path string, fold bool) (op int, res routeResult) {
+	return n.matchWatched(method, path, fold, nil)
+}
+
+// foldWatch notes, during an exact match, whether the walk passed a node
+// where matching with case folded could have gone another way: one where
+// an exact literal did not lead to the result, and a literal or parameter
+// pattern with letters offers a folded alternative (risky, from
+// Spec.foldRisk). A walk that never did picks the same operation folded.
+type foldWatch struct {
+	risky []bool
+	hit   bool
+}
+
+// matchWatched is match, noting fold risks in w when it is not nil.
+func (n *Spec) matchWatched(method, path string, fold bool, w *foldWatch) (op int, res routeResult) {
 	if len(n.Routes) == 0 {
 		return -1, routeNone
 	}
-	return n.matchNode(0, method, path, fold)
+	return n.matchNode(0, method, path, fold, w)
 }
 
-func (n *Spec) matchNode(node int, method, path string, fold bool) (int, routeResult) {
+func (n *Spec) matchNode(node int, method, path string, fold bool, w *foldWatch) (int, routeResult) {
 	rn := &n.Routes[node]
 	if path == "" || path == "/" {
 		if len(rn.Methods) == 0 {
@@ -83,7 +98,7 @@ func (n *Spec) matchNode(node int, method, path string, fold bool) (int, routeRe
 	}
 	best, bestRes := -1, routeNone
 	try := func(child int) bool {
-		op, res := n.matchNode(child, method, rest, fold)
+		op, res := n.matchNode(child, method, rest, fold, w)
 		if res == routeFound {
 			best, bestRes = op, res
 			return true
@@ -95,6 +110,9 @@ func (n *Spec) matchNode(node int, method, path string, fold bool) (int, routeRe
 	}
 	if child, ok := staticChild(rn.Static, seg); ok && try(child) {
 		return best, bestRes
+	}
+	if w != nil && w.risky[node] && hasCased(seg) {
+		w.hit = true
 	}
 	if fold {
 		// Several literals may fold to the same segment; try the others.
@@ -239,15 +257,19 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 		}
 	}
 	m := routeNone
+	var w *foldWatch
+	if g.foldRisk != nil {
+		w = &foldWatch{risky: g.foldRisk}
+	}
 	if ok {
-		op, m = g.matchMethod(method, rel, false)
+		op, m = g.matchMethodWatched(method, rel, false, w)
 	}
 	switch {
 	case m == routeFound:
 		// A case-insensitive router may hand this path to another
 		// operation than the one it matches exactly (/items/ADMIN:
 		// {id} exactly, admin folded): refused, whatever the options.
-		if g.foldable && hasCased(rel) {
+		if w != nil && w.hit {
 			if op2, m2 := g.matchMethod(method, rel, true); m2 == routeFound && op2 != op {
 				return -1, badPath, nil
 			}
@@ -283,27 +305,34 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 	return -1, passThrough, nil
 }
 
-// foldable reports whether matching a path with case folded can lead to
-// another operation than matching it exactly. That takes a literal with
-// letters (which folding may match where the exact match did not) and a
-// node with a choice (where the exact match went another way, perhaps
-// after backtracking from below). Without both, the guard never needs the
-// folded match for a request it matched.
-func (n *Spec) foldable() bool {
-	letters, choice := false, false
+// foldRisk returns, per route node, whether matching with case folded
+// could take another way there than matching exactly: the node has a
+// literal with letters (which a case variant of the segment reaches
+// folded), or a parameter pattern whose literals have letters
+// ("{name}.json"), either of which may win over what the exact match found
+// here or, after backtracking, above. nil when no node has: then the guard
+// never needs the folded match for a request it matched.
+func (n *Spec) foldRisk() []bool {
+	var risky []bool
 	for i := range n.Routes {
 		rn := &n.Routes[i]
-		choice = choice || len(rn.Static)+len(rn.Params) > 1
+		r := false
 		for _, e := range rn.Static {
-			letters = letters || hasCased(e.Segment)
+			r = r || hasCased(e.Segment)
 		}
 		for _, p := range rn.Params {
 			for _, l := range p.Literals {
-				letters = letters || hasCased(l)
+				r = r || hasCased(l)
 			}
 		}
+		if r && risky == nil {
+			risky = make([]bool, len(n.Routes))
+		}
+		if r {
+			risky[i] = true
+		}
 	}
-	return letters && choice
+	return risky
 }
 
 // hasCased reports whether s holds a letter that has another case.
@@ -351,9 +380,14 @@ func (n *Spec) belowListed(node int, path string) bool {
 // matchMethod matches method and path; HEAD falls back to GET's operation,
 // as net/http serves HEAD with the GET handler.
 func (g *Guard) matchMethod(method, path string, fold bool) (int, routeResult) {
-	op, m := g.spec.match(method, path, fold)
+	return g.matchMethodWatched(method, path, fold, nil)
+}
+
+// matchMethodWatched is matchMethod, noting fold risks in w when not nil.
+func (g *Guard) matchMethodWatched(method, path string, fold bool, w *foldWatch) (int, routeResult) {
+	op, m := g.spec.matchWatched(method, path, fold, w)
 	if m != routeFound && (method == http.MethodHead || fold && strings.EqualFold(method, http.MethodHead)) {
-		if op2, m2 := g.spec.match(http.MethodGet, path, fold); m2 == routeFound {
+		if op2, m2 := g.spec.matchWatched(http.MethodGet, path, fold, w); m2 == routeFound {
 			return op2, m2
 		}
 	}

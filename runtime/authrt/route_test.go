@@ -375,6 +375,29 @@ func TestGuardRouteCaseFoldedListedPath(t *testing.T) {
 			{Methods: []RouteMethod{{Method: "GET", Operation: 1}}},
 		},
 	}
+	// And a parameter pattern: /1/{name}.json beside /{x}/{y}; /1/A.JSON
+	// is the second exactly, the first folded.
+	spec2 := &Spec{
+		Title:   "t",
+		Schemes: []Scheme{{Name: "k", Type: APIKey, In: InHeader, Param: "X-Key"}},
+		Operations: []Operation{
+			{ID: "json", Method: "GET", Path: "/1/{name}.json", Security: []Alternative{{{Scheme: 0}}}},
+			{ID: "public", Method: "GET", Path: "/{x}/{y}", Security: []Alternative{{}}},
+		},
+		Routes: []RouteNode{
+			{Static: []RouteEdge{{Segment: "1", Node: 1}}, Params: []RouteParam{{Literals: []string{"", ""}, Node: 3}}},
+			{Params: []RouteParam{{Literals: []string{"", ".json"}, Node: 2}}},
+			{Methods: []RouteMethod{{Method: "GET", Operation: 0}}},
+			{Params: []RouteParam{{Literals: []string{"", ""}, Node: 4}}},
+			{Methods: []RouteMethod{{Method: "GET", Operation: 1}}},
+		},
+	}
+	g2 := mustGuard(t, spec2, []Verifier{accept(nil)}, Options{})
+	for target, want := range map[string]string{"/1/A.JSON": "400", "/1/a.json": "op json", "/1/A.txt": "op public"} {
+		if got := describeRoute(g2, newRequest("GET", target)); got != want {
+			t.Errorf("GET %s: got %q, want %q", target, got, want)
+		}
+	}
 	g := mustGuard(t, spec, []Verifier{accept(nil)}, Options{})
 	if got := describeRoute(g, newRequest("GET", "/1/ADMIN")); got != "400" {
 		t.Errorf("GET /1/ADMIN: got %q, want 400", got)
