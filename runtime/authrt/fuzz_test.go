@@ -49,16 +49,24 @@ type oracle struct {
 	mux  *http.ServeMux
 	ops  map[string]int // pattern → operation
 	raw  bool
+	fold bool // a case-insensitive router: patterns and paths lower-cased
 }
 
 func newOracle(spec *Spec, name, base string, raw bool) *oracle {
-	o := &oracle{name: name, mux: http.NewServeMux(), ops: map[string]int{}, raw: raw}
+	return newFoldOracle(spec, name, base, raw, false)
+}
+
+func newFoldOracle(spec *Spec, name, base string, raw, fold bool) *oracle {
+	o := &oracle{name: name, mux: http.NewServeMux(), ops: map[string]int{}, raw: raw, fold: fold}
 	for i, op := range spec.Operations {
 		p := op.Path
 		if p == "/" {
 			p = "/{$}"
 		}
 		pat := op.Method + " " + base + p
+		if o.fold {
+			pat = op.Method + " " + strings.ToLower(base+p)
+		}
 		o.mux.Handle(pat, http.NotFoundHandler())
 		o.ops[pat] = i
 	}
@@ -70,6 +78,10 @@ func (o *oracle) dispatch(r *http.Request) int {
 	if o.raw && r.URL.RawPath != "" {
 		r = r.Clone(r.Context())
 		r.URL.Path, r.URL.RawPath = r.URL.RawPath, ""
+	}
+	if o.fold {
+		r = r.Clone(r.Context())
+		r.URL.Path, r.URL.RawPath = strings.ToLower(r.URL.Path), ""
 	}
 	_, pat := o.mux.Handler(r)
 	if op, ok := o.ops[pat]; ok {
@@ -228,6 +240,8 @@ func FuzzRoute(f *testing.F) {
 		{"GET", "/api/./admin/x", "", "", "", "", "", "", false},
 		{"GET", "/api/public/x/../../admin/y", "", "", "", "", "", "", false},
 		{"GET", "/API/ADMIN/x", "", "", "", "", "", "", true},
+		{"GET", "/api/items/MINE", "", "Bearer good", "", "", "", "", false},
+		{"GET", "/api/Users/me/Profile", "", "", "", "", "", "", false},
 		{"GET", "/admin/x", "", "", "", "", "", "", true},
 		{"get", "/api/admin/x", "", "", "", "", "", "", true},
 		{"GET", "/api/admin/x/", "", "", "k1", "", "", "", false},
@@ -260,6 +274,7 @@ func FuzzRoute(f *testing.F) {
 				newOracle(mux, "net/http", "/api", false),
 				newOracle(mux, "raw-path router", "/api", true),
 				newOracle(mux, "net/http without base", "", false),
+				newFoldOracle(mux, "case-insensitive router", "/api", false, true),
 			}},
 		}
 	}

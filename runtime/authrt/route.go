@@ -282,19 +282,34 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 	}
 	// Unlisted requests may pass, but not one that a lenient router
 	// (case-insensitive, or mounted without the base path) would hand to a
-	// listed operation's handler: those get that operation's checks.
-	if ok {
-		if op, m = g.matchMethod(method, rel, true); m == routeFound {
-			return op, routed, nil
+	// listed operation's handler: those get that operation's checks. If
+	// the readings disagree (/items/MINE without the base: {id} to a
+	// case-sensitive router, mine folded), no one operation's checks fit
+	// every router: refused.
+	found := -1
+	for _, c := range [...]struct {
+		path string
+		ok   bool
+		fold bool
+	}{
+		{rel, ok, true},
+		{g.foldBase(path), true, true},
+		{path, true, false},
+		{path, true, true},
+	} {
+		if !c.ok || c.path == "" {
+			continue
 		}
-	}
-	if rel, ok = g.stripBase(path, true); ok {
-		if op, m = g.matchMethod(method, rel, true); m == routeFound {
-			return op, routed, nil
+		if op, m = g.matchMethod(method, c.path, c.fold); m != routeFound {
+			continue
 		}
+		if found >= 0 && op != found {
+			return -1, badPath, nil
+		}
+		found = op
 	}
-	if op, m = g.matchMethod(method, path, true); m == routeFound {
-		return op, routed, nil
+	if found >= 0 {
+		return found, routed, nil
 	}
 	// Nor one below a listed path: routers that match prefixes (ServeMux's
 	// "/admin/" subtree, "{rest...}" wildcards) would hand it to the listed
@@ -344,6 +359,16 @@ func hasCased(s string) bool {
 		}
 	}
 	return false
+}
+
+// foldBase is path without a base path matched case-insensitively, or ""
+// when none matches.
+func (g *Guard) foldBase(path string) string {
+	rel, ok := g.stripBase(path, true)
+	if !ok {
+		return ""
+	}
+	return rel
 }
 
 // belowListed reports whether path extends a listed path template by at
