@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -33,6 +34,11 @@ type compiledOp struct {
 	method, path string
 	claims       []ClaimRule
 	rates        []RateLimitRule
+	// rateNames are the rates' names as quoted in the RateLimit headers,
+	// and ratePolicies their RateLimit-Policy values for the spec's limit
+	// (a limit from a claim gets its own), made once.
+	rateNames    []string
+	ratePolicies []string
 }
 
 type opPlace struct {
@@ -57,6 +63,11 @@ type opReq struct {
 func compileOp(spec *Spec, i int, realm string) (compiledOp, error) {
 	o := &spec.Operations[i]
 	c := compiledOp{id: o.ID, realm: realm, public: o.Public, method: o.Method, path: o.Path, claims: o.Claims, rates: o.RateLimits}
+	for i := range c.rates {
+		rule := &c.rates[i]
+		c.rateNames = append(c.rateNames, strconv.Quote(rule.Name))
+		c.ratePolicies = append(c.ratePolicies, ratePolicy(c.rateNames[i], rule.Limit, rule.Per))
+	}
 	if o.Public && len(o.Security) > 0 {
 		return c, fmt.Errorf("%w: operation %q is public but lists security requirements", ErrConfig, o.ID)
 	}

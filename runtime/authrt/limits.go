@@ -16,7 +16,7 @@ import (
 func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request, info *requestInfo, p *Principal) *Denial {
 	var tightest *RateLimitRule
 	var tightRes RateResult
-	var tightLimit int
+	var tightLimit, tightIndex int
 	for i := range op.rates {
 		rule := &op.rates[i]
 		limit := rule.Limit
@@ -44,7 +44,7 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 			res, _ = g.local.Allow(r.Context(), key, l)
 		}
 		if tightest == nil || !res.Allowed || (tightRes.Allowed && res.Remaining < tightRes.Remaining) {
-			tightest, tightRes, tightLimit = rule, res, limit
+			tightest, tightRes, tightLimit, tightIndex = rule, res, limit, i
 		}
 		if !res.Allowed {
 			break
@@ -54,13 +54,14 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 		return nil
 	}
 	h := w.Header()
-	quoted := strconv.Quote(tightest.Name)
+	quoted := op.rateNames[tightIndex]
+	policy := op.ratePolicies[tightIndex]
+	if tightLimit != tightest.Limit {
+		policy = ratePolicy(quoted, tightLimit, tightest.Per)
+	}
+	h["Ratelimit-Policy"] = []string{policy}
 	var buf [96]byte
-	b := append(append(buf[:0], quoted...), ";q="...)
-	b = strconv.AppendInt(b, int64(tightLimit), 10)
-	b = strconv.AppendInt(append(b, ";w="...), int64(math.Ceil(tightest.Per.Seconds())), 10)
-	h["Ratelimit-Policy"] = []string{string(b)}
-	b = append(append(buf[:0], quoted...), ";r="...)
+	b := append(append(buf[:0], quoted...), ";r="...)
 	b = strconv.AppendInt(b, int64(tightRes.Remaining), 10)
 	b = strconv.AppendInt(append(b, ";t="...), int64(ceilSeconds(tightRes.ResetAfter)), 10)
 	h["Ratelimit"] = []string{string(b)}
@@ -87,6 +88,15 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 // share a bucket, and a token that lacks the claim cannot escape the limit
 // by changing address. Only callers with neither (anonymous ones) count by
 // client address.
+// ratePolicy is a RateLimit-Policy value: "name";q=limit;w=seconds.
+func ratePolicy(quoted string, limit int, per time.Duration) string {
+	var buf [96]byte
+	b := append(append(buf[:0], quoted...), ";q="...)
+	b = strconv.AppendInt(b, int64(limit), 10)
+	b = strconv.AppendInt(append(b, ";w="...), int64(math.Ceil(per.Seconds())), 10)
+	return string(b)
+}
+
 func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
 	if p != nil {
 		switch rule.By {
