@@ -21,6 +21,10 @@ type cache struct {
 type shard struct {
 	mu      sync.RWMutex
 	entries map[apikey.Hash]*entry
+	// changes counts the invalidations of the shard's keys, cached or
+	// not: a fetch that began before one must not cache what it read (the
+	// change may be a revocation it did not see).
+	changes atomic.Uint64
 }
 
 // entry is one cached record. Its state is replaced, never changed, so a
@@ -65,13 +69,23 @@ func (c *cache) get(h apikey.Hash) *entry {
 	return e
 }
 
+// ticket returns what put needs to know whether h was invalidated since:
+// take it before fetching.
+func (c *cache) ticket(h apikey.Hash) uint64 { return c.shard(h).changes.Load() }
+
 // put records that Redis returned rec for h at fetched, unless an
-// invalidation came after the fetch began (seen is the state then, nil for
-// a new entry).
-func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fetched int64) {
+// invalidation came after the fetch began: ticket is c.ticket(h) from
+// before the fetch, seen the entry's state then (nil for a new entry).
+func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fetched int64, ticket uint64) {
+	s := c.shard(h)
 	if e == nil {
-		s := c.shard(h)
 		s.mu.Lock()
+		if s.changes.Load() != ticket {
+			// Invalidated while fetching, before it was cached: what was
+			// read may predate the change. The next lookup asks again.
+			s.mu.Unlock()
+			return
+		}
 		if e = s.entries[h]; e == nil {
 			if len(s.entries) >= c.maxPerShard {
 				for k := range s.entries { // full: drop one, at random
@@ -86,12 +100,12 @@ func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fe
 			return
 		}
 		s.mu.Unlock()
-		seen = e.state.Load() // raced with another fetch: keep the newer
+		seen = e.state.Load() // raced with another fetch of the same version
 	}
 	next := &state{rec: rec, fetched: fetched, fresh: true, stale: true}
 	for {
 		cur := e.state.Load()
-		if seen != nil && cur.gen != seen.gen {
+		if s.changes.Load() != ticket || seen != nil && cur.gen != seen.gen {
 			return // invalidated while fetching: the next lookup asks again
 		}
 		next.gen = cur.gen
@@ -115,6 +129,7 @@ func (c *cache) remove(h apikey.Hash) {
 // the change may be a revocation, and until Redis is read again it is not
 // known what it was.
 func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
+	c.shard(h).changes.Add(1) // first: a fetch under way must not cache
 	e := c.get(h)
 	if e == nil {
 		return nil, nil
@@ -127,6 +142,7 @@ func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
 func (c *cache) invalidateAll() {
 	for i := range c.shards {
 		s := &c.shards[i]
+		s.changes.Add(1)
 		s.mu.RLock()
 		for _, e := range s.entries {
 			e.update(func(st *state) { st.fresh = false })

@@ -216,6 +216,7 @@ func (s *Store) Lookup(ctx context.Context, h apikey.Hash) (*apikey.Record, erro
 	if now < s.downUntil.Load() {
 		return s.stale(st, now, errors.New("waiting to retry after a failure"))
 	}
+	ticket := s.cache.ticket(h)
 	rec, err := s.fetch(ctx, h)
 	switch {
 	case errors.Is(err, apikey.ErrNotFound):
@@ -233,7 +234,7 @@ func (s *Store) Lookup(ctx context.Context, h apikey.Hash) (*apikey.Record, erro
 		return s.stale(st, now, err)
 	}
 	s.recovered()
-	s.cache.put(h, e, st, rec, now)
+	s.cache.put(h, e, st, rec, now, ticket)
 	return rec, nil
 }
 
@@ -252,6 +253,7 @@ func (s *Store) stale(st *state, now int64, cause error) (*apikey.Record, error)
 // set e.refreshing.
 func (s *Store) refresh(h apikey.Hash, e *entry, seen *state) {
 	defer e.refreshing.Store(false)
+	ticket := s.cache.ticket(h)
 	rec, err := s.fetch(context.Background(), h)
 	switch {
 	case errors.Is(err, apikey.ErrNotFound):
@@ -260,7 +262,7 @@ func (s *Store) refresh(h apikey.Hash, e *entry, seen *state) {
 		s.failed(err) // the entry ages; lookups then decide
 	default:
 		s.recovered()
-		s.cache.put(h, e, seen, rec, s.o.clock().UnixNano())
+		s.cache.put(h, e, seen, rec, s.o.clock().UnixNano(), ticket)
 	}
 }
 

@@ -456,3 +456,57 @@ func (l *lockedLog) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// onGet runs after the first GET reply while armed, before the caller sees it.
+type onGet struct {
+	armed atomic.Bool
+	fn    func()
+}
+
+func (h *onGet) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *onGet) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if cmd.Name() == "get" && h.armed.CompareAndSwap(true, false) {
+			h.fn()
+		}
+		return err
+	}
+}
+func (h *onGet) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestChangeDuringFirstFetch: B looks a key up for the first time; its
+// GET reads the active record; the key is revoked and B hears of it before
+// its Lookup stores what it read. invalidate found no entry and did nothing,
+// and put then cached the pre-revocation record as fresh (and servable stale
+// in an outage). The shard's change counter now makes put drop it.
+func TestChangeDuringFirstFetch(t *testing.T) {
+	srv := redistest.Start(t)
+	a := newStore(t, srv.Addr(), "review-race")
+	cb := newClient(t, srv.Addr())
+	hook := &onGet{}
+	cb.AddHook(hook)
+	b, err := New(cb, WithNamespace("review-race"), WithLogger(quiet), WithMaxAge(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	h := guard(t, verifier(t, b))
+	waitSubscribed(t, b)
+	key, rec := mintOn(t, a)
+	waitUntil(t, 5*time.Second, "creation echo", func() bool { return b.changes.Load() >= 1 })
+	hook.fn = func() {
+		seen := b.changes.Load()
+		if _, err := apikey.Revoke(context.Background(), a, rec.ID); err != nil {
+			t.Error(err)
+		}
+		waitUntil(t, 5*time.Second, "B hearing of the revocation", func() bool { return b.changes.Load() > seen })
+	}
+	hook.armed.Store(true)
+	serve(h, key) // concurrent with the revocation: either answer is fine
+	if got := serve(h, key); got.Code != http.StatusUnauthorized {
+		t.Fatalf("revoked key, revocation heard by B, Redis up: %d, want 401", got.Code)
+	}
+}
