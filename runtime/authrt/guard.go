@@ -62,10 +62,14 @@ type Guard struct {
 	basePaths []string
 	allowAll  bool
 	foldRisk  []bool // spec.foldRisk(): nodes where folded matching may go another way
-	errorW    func(http.ResponseWriter, *http.Request, *Denial)
-	trusted   []netip.Prefix
-	limiter   RateLimiter
-	local     *MemoryLimiter
+	// baseAmbiguous: a path with its base path may itself match a
+	// template (spec.baseAmbiguous), as it does for a router mounted
+	// without the base path.
+	baseAmbiguous bool
+	errorW        func(http.ResponseWriter, *http.Request, *Denial)
+	trusted       []netip.Prefix
+	limiter       RateLimiter
+	local         *MemoryLimiter
 	// auditing is true when decisions are recorded.
 	auditing        bool
 	auditLog        *slog.Logger
@@ -153,6 +157,7 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 	}
 	// Longest first, so "/v1/admin" is tried before "/v1".
 	sort.Slice(g.basePaths, func(i, j int) bool { return len(g.basePaths[i]) > len(g.basePaths[j]) })
+	g.baseAmbiguous = spec.baseAmbiguous(g.basePaths)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -274,6 +274,15 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 				return -1, badPath, nil
 			}
 		}
+		// A router mounted without the base path reads the whole path
+		// (/api/admin: /{tenant}/admin, where the guard read /admin).
+		if g.baseAmbiguous && len(rel) < len(path) {
+			for _, fold := range []bool{false, g.foldRisk != nil} {
+				if op2, m2 := g.matchMethod(method, path, fold); m2 == routeFound && op2 != op {
+					return -1, badPath, nil
+				}
+			}
+		}
 		return op, routed, nil
 	case !g.allowAll && m == routeMethodNotListed:
 		return -1, methodNotListed, g.allowed(rel)
@@ -348,6 +357,33 @@ func (n *Spec) foldRisk() []bool {
 		}
 	}
 	return risky
+}
+
+// baseAmbiguous reports whether a request path that starts with one of
+// bases could also match a template as it is, base and all: the route tree's
+// root has a parameter, or a literal that is (case folded) the first
+// segment of a base. Only then must the guard compare that reading with the
+// one without the base.
+func (n *Spec) baseAmbiguous(bases []string) bool {
+	if len(n.Routes) == 0 {
+		return false
+	}
+	root := &n.Routes[0]
+	for _, b := range bases {
+		if b == "" {
+			continue
+		}
+		if len(root.Params) > 0 {
+			return true
+		}
+		first, _, _ := strings.Cut(b[1:], "/")
+		for _, e := range root.Static {
+			if strings.EqualFold(e.Segment, first) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasCased reports whether s holds a letter that has another case.

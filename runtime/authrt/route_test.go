@@ -563,3 +563,32 @@ func TestMatchParam(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardRouteBaseReadingsDisagree: with base /api, /api/admin is the
+// public /admin to the guard and to a router mounted at /api, but the
+// protected /{tenant}/admin to a router mounted at the root. No one policy
+// fits both: refused. A path that only one reading matches still routes.
+func TestGuardRouteBaseReadingsDisagree(t *testing.T) {
+	ops := []Operation{
+		{ID: "publicAdmin", Method: "GET", Path: "/admin", Public: true},
+		{ID: "tenantAdmin", Method: "GET", Path: "/{tenant}/admin", Security: []Alternative{{req(0)}}},
+	}
+	s := &Spec{Title: "t", Schemes: []Scheme{{Name: "k", Type: APIKey, In: InHeader, Param: "X-Key"}},
+		Operations: ops, Routes: buildRoutes(ops), BasePaths: []string{"/api"}}
+	for _, opts := range []Options{{}, {AllowUnlisted: true}} {
+		g := mustGuard(t, s, []Verifier{accept(nil)}, opts)
+		fg := fuzzGuard{g: g, oracles: []*oracle{newOracle(s, "net/http without base", "", false)}}
+		checkRoute(t, fg, opts.AllowUnlisted, newRequest("GET", "/api/admin"))
+		for target, want := range map[string]string{"/api/admin": "400", "/api/acme/admin": "op tenantAdmin"} {
+			if got := describeRoute(g, newRequest("GET", target)); got != want {
+				t.Errorf("AllowUnlisted=%v, GET %s: got %q, want %q", opts.AllowUnlisted, target, got, want)
+			}
+		}
+	}
+	// Without a root parameter or a root literal like the base, the whole
+	// path never matches: no second reading is needed.
+	if g := mustGuard(t, routeSpec(), []Verifier{accept(nil)}, Options{}); g.baseAmbiguous {
+		t.Error("routeSpec's base /api is ambiguous to the guard")
+	}
+}
+
