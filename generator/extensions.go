@@ -165,7 +165,7 @@ func scalarValue(v any) (any, bool) {
 		}
 		return int(x), true
 	case int:
-		if x >= 1<<53 || x <= -(1<<53) {
+		if int64(x) >= 1<<53 || int64(x) <= -(1<<53) {
 			return nil, true
 		}
 		return x, true

@@ -152,11 +152,17 @@ func (p *pruned) pathItem(v *yaml.Node, at []any, chain []string) *yaml.Node {
 		}
 	}
 	if base != nil {
-		// The fields beside $ref win over those of the item it names, as
-		// kin-openapi merges them.
+		// OpenAPI leaves a field both beside $ref and in the item it names
+		// undefined; tools differ (kin-openapi lets the one beside win,
+		// others keep the referenced one). For what auth reads, that is an
+		// error: "get: {security: []}" beside a $ref to a protected item
+		// must not quietly make it public. Other fields beside $ref win.
 		for i := 0; i+1 < len(base.Content); i += 2 {
-			if mapValue(out, base.Content[i].Value) == nil {
+			key := base.Content[i].Value
+			if mapValue(out, key) == nil {
 				out.Content = append(out.Content, base.Content[i], base.Content[i+1])
+			} else if operationKeys[key] || key == "servers" || key == "additionalOperations" || strings.HasPrefix(key, "x-authgen-") {
+				p.ps.errorf(push(at, key), "%s is given both beside $ref and in the path item it names, which OpenAPI leaves undefined: keep one", key)
 			}
 		}
 	}

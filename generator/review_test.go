@@ -499,3 +499,33 @@ func grepLines(src []byte, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A path item with a $ref and, beside it, an operation of the same method:
+// OpenAPI leaves it undefined; authgen took the sibling, so that
+// "get: {security: []}" made a protected GET public without a word.
+func TestReviewPathRefSiblingOverridesSecurity(t *testing.T) {
+	spec := `openapi: 3.1.0
+info: {title: t, version: "1"}
+security: [{key: []}]
+paths:
+  /admin:
+    $ref: '#/components/pathItems/Admin'
+    summary: beside the $ref, harmless
+    get:
+      operationId: adminPublic
+      security: []
+components:
+  pathItems:
+    Admin:
+      summary: the item's own
+      get:
+        operationId: adminGet
+        security: [{key: []}]
+  securitySchemes:
+    key: {type: apiKey, in: header, name: X-Key}
+`
+	_, _, err := reviewGenerate(t, spec, Config{})
+	if err == nil || !strings.Contains(err.Error(), "paths./admin.get: get is given both beside $ref and in the path item it names") {
+		t.Fatalf("an operation beside a $ref to an item with the same operation: %v, want an error at paths./admin.get", err)
+	}
+}

@@ -81,13 +81,6 @@ func (g *Guard) rateLimit(op *compiledOp, w http.ResponseWriter, r *http.Request
 	}
 }
 
-// rateKey names the bucket of a request under rule: the rule's name and
-// whose requests it counts together. An authenticated caller without the
-// identity the rule counts by (no such claim, no subject, no API key)
-// counts by its subject, else its API key's ID: users behind one NAT do not
-// share a bucket, and a token that lacks the claim cannot escape the limit
-// by changing address. Only callers with neither (anonymous ones) count by
-// client address.
 // ratePolicy is a RateLimit-Policy value: "name";q=limit;w=seconds.
 func ratePolicy(quoted string, limit int, per time.Duration) string {
 	var buf [96]byte
@@ -97,6 +90,13 @@ func ratePolicy(quoted string, limit int, per time.Duration) string {
 	return string(b)
 }
 
+// rateKey names the bucket of a request under rule: the rule's name and
+// whose requests it counts together. An authenticated caller without the
+// identity the rule counts by (no such claim, no subject, no API key)
+// counts by its subject, else its API key's ID: users behind one NAT do not
+// share a bucket, and a token that lacks the claim cannot escape the limit
+// by changing address. Only callers with neither (anonymous ones) count by
+// client address.
 func rateKey(rule *RateLimitRule, info *requestInfo, p *Principal) string {
 	if p != nil {
 		switch rule.By {
