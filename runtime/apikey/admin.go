@@ -40,15 +40,17 @@ type Admin interface {
 var ErrRecordRevoked = errors.New("apikey: record is revoked")
 
 // ChangeRecord returns a copy of r changed by change, checked as Update
-// requires: the same ID, Hash and PepperID, and a valid record. It is the common part
+// requires: the same ID, Hash and PepperID (which may only be set where it was
+// empty), and a valid record. It is the common part
 // of the Admin implementations' Update.
 func ChangeRecord(r *Record, change func(*Record) error) (*Record, error) {
 	c := r.clone()
 	if err := change(c); err != nil {
 		return nil, err
 	}
-	if c.ID != r.ID || c.Hash != r.Hash || c.PepperID != r.PepperID {
-		return nil, recordError(ErrInvalidRecord, r.ID, "an update may not change the ID or the hash")
+	if c.ID != r.ID || c.Hash != r.Hash || (c.PepperID != r.PepperID && r.PepperID != "") {
+		// PepperID may be set once, on a record made without it.
+		return nil, recordError(ErrInvalidRecord, r.ID, "an update may not change the ID, the hash or the pepper ID")
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -123,6 +123,38 @@ func TestRotatePepper(t *testing.T) {
 	}
 }
 
+// TestPepperIDSetOnce: a peppered record made without its pepper ID (by
+// hand, or by another tool) is refused by Rotate with a hint, may be given
+// its pepper ID by an update, and then rotates; a pepper ID once set does
+// not change.
+func TestPepperIDSetOnce(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	h := apikey.NewHasher([]byte("pepper-0123456789abcdef"))
+	s, _ := apikey.NewMemoryStore()
+	_, rec, err := apikey.Mint(h, apikey.KeySpec{Prefix: "sk"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.PepperID = ""
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = apikey.Rotate(ctx, s, h, rec.ID, apikey.RotateSpec{}, now)
+	if !errors.Is(err, apikey.ErrPepperMismatch) || !strings.Contains(err.Error(), "set its pepper_id to \""+h.PepperID()+"\"") {
+		t.Fatalf("Rotate of a peppered record without pepper ID: %v, want ErrPepperMismatch with a hint", err)
+	}
+	if _, err := s.Update(ctx, rec.ID, func(r *apikey.Record) error { r.PepperID = h.PepperID(); return nil }); err != nil {
+		t.Fatalf("setting a missing pepper ID: %v", err)
+	}
+	if _, _, _, err := apikey.Rotate(ctx, s, h, rec.ID, apikey.RotateSpec{}, now); err != nil {
+		t.Fatalf("Rotate once the pepper ID is set: %v", err)
+	}
+	if _, err := s.Update(ctx, rec.ID, func(r *apikey.Record) error { r.PepperID = "000000000000"; return nil }); !errors.Is(err, apikey.ErrInvalidRecord) {
+		t.Errorf("changing a pepper ID: %v, want ErrInvalidRecord", err)
+	}
+}
+
 func TestRotateNotYetValid(t *testing.T) {
 	ctx := t.Context()
 	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

@@ -213,8 +213,13 @@ func CheckPepper(r *Record, pepperID string) error {
 	if pepperID != "" {
 		given = "the pepper given is " + pepperID
 	}
-	return recordError(ErrPepperMismatch, r.ID, "was hashed %s, but %s: give the pepper the store's keys were made with",
-		had, given)
+	hint := "give the pepper the store's keys were made with"
+	if r.PepperID == "" {
+		// A record made without Hasher.Record, Mint or Import (by hand, or
+		// by another tool) has no pepper ID even if it was peppered.
+		hint += fmt.Sprintf(" (if it was in fact made with this pepper, set its pepper_id to %q)", pepperID)
+	}
+	return recordError(ErrPepperMismatch, r.ID, "was hashed %s, but %s: %s", had, given, hint)
 }
 
 // Revoke marks record id in a revoked: its key is refused from then on, by
