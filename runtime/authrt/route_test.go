@@ -591,4 +591,3 @@ func TestGuardRouteBaseReadingsDisagree(t *testing.T) {
 		t.Error("routeSpec's base /api is ambiguous to the guard")
 	}
 }
-
