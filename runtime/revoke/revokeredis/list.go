@@ -14,7 +14,14 @@
 // the token with 503 rather than accept a token that may have been revoked
 // meanwhile. Service resumes by itself when Redis answers again. A Redis
 // that restarts empty loses the revocations it held; the replicas keep
-// those they had copied until the tokens expire.
+// those they had copied until the tokens expire. So does a Redis that loses
+// only its latest writes (a failover to a Redis replica that had not
+// received them, a restart from an older snapshot) and then hands their
+// sequence numbers out again: each replica checks that the log entry it
+// read last is still there under its sequence number, and when it is not,
+// reads the whole list again and logs a warning, so that no revocation
+// made after the loss is skipped. The lost revocations are known only to
+// the replicas that had copied them.
 //
 //	client := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	list, err := revokeredis.New(ctx, client)
@@ -64,14 +71,17 @@ var ErrInvalidOption = errors.New("revokeredis: invalid option")
 // jwtauth.RevocationList and revoke.Revoker, and is safe for concurrent use.
 type List struct {
 	client redis.UniversalClient
-	keys   []string // set, log, seq, epoch
+	keys   []string // set, log, seq, epoch, mark
 	local  *revoke.Memory
 	cfg    config
 	keep   int // logKeep; tests lower it
 
-	syncMu   sync.Mutex // one sync at a time; guards epoch and seq
+	syncMu   sync.Mutex // one sync at a time; guards epoch to lastFull
 	epoch    string
 	seq      int64
+	jti      string       // logged at seq, or ""
+	mark     string       // written with seq, or ""
+	lastFull int          // why the last sync read the whole set (sync*); tests
 	syncedAt atomic.Int64 // Unix nanoseconds of the last successful sync
 	down     atomic.Bool  // the last sync failed (to log changes only)
 
@@ -183,7 +193,7 @@ func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*Li
 	tag := "{" + cfg.prefix + "}:"
 	l := &List{
 		client: client,
-		keys:   []string{tag + "set", tag + "log", tag + "seq", tag + "epoch"},
+		keys:   []string{tag + "set", tag + "log", tag + "seq", tag + "epoch", tag + "mark"},
 		local:  local,
 		cfg:    cfg,
 		keep:   logKeep,
@@ -213,7 +223,7 @@ func (l *List) Revoke(ctx context.Context, jti string, exp time.Time) error {
 		return nil
 	}
 	_, err := revokeScript.Run(ctx, l.client, l.keys,
-		jti, unixMilli(exp), unixMilli(now.Add(-l.local.Grace())), l.keep, newEpoch()).Result()
+		jti, unixMilli(exp), unixMilli(now.Add(-l.local.Grace())), l.keep, newEpoch(), newEpoch()).Result()
 	if err != nil {
 		return fmt.Errorf("%w: revokeredis: revoke: %v", authrt.ErrUnavailable, err)
 	}
@@ -242,7 +252,7 @@ func (l *List) Sync(ctx context.Context) error {
 	defer l.syncMu.Unlock()
 	now := l.cfg.clock()
 	res, err := syncScript.Run(ctx, l.client, l.keys,
-		l.seq, l.epoch, unixMilli(now.Add(-l.local.Grace()))).Slice()
+		l.seq, l.epoch, unixMilli(now.Add(-l.local.Grace())), l.jti, l.mark).Slice()
 	if err == nil {
 		err = l.apply(ctx, res)
 	}
@@ -263,15 +273,29 @@ func (l *List) Sync(ctx context.Context) error {
 // apply adds the entries of a sync reply to the local copy. The caller
 // holds syncMu.
 func (l *List) apply(ctx context.Context, res []any) error {
-	if len(res) < 3 || len(res)%2 != 1 {
+	if len(res) < 5 || len(res)%2 != 1 {
 		return fmt.Errorf("unexpected sync reply of %d items", len(res))
 	}
 	epoch, ok1 := res[0].(string)
 	seq, ok2 := res[1].(int64)
-	if !ok1 || !ok2 {
+	full, ok3 := res[2].(int64)
+	jti, ok4 := res[3].(string)
+	mark, ok5 := res[4].(string)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
 		return errors.New("unexpected sync reply")
 	}
-	for i := 3; i < len(res); i += 2 {
+	switch full {
+	case syncNewEpoch:
+		l.cfg.logger.Warn("revokeredis: Redis lost its data (a new epoch); reading the whole list again: "+
+			"revocations it lost are known only to the replicas that had copied them",
+			"synced_seq", l.seq, "redis_seq", seq)
+	case syncLogChanged:
+		l.cfg.logger.Warn("revokeredis: Redis lost revocations this replica had read (a failover to a Redis replica "+
+			"that lacked them, or a restart from an older snapshot); reading the whole list again: "+
+			"revocations it lost are known only to the replicas that had copied them",
+			"synced_seq", l.seq, "redis_seq", seq)
+	}
+	for i := 5; i < len(res); i += 2 {
 		jti, ok1 := res[i].(string)
 		score, ok2 := res[i+1].(string)
 		ms, err := strconv.ParseFloat(score, 64)
@@ -282,7 +306,7 @@ func (l *List) apply(ctx context.Context, res []any) error {
 			return err
 		}
 	}
-	l.epoch, l.seq = epoch, seq
+	l.epoch, l.seq, l.jti, l.mark, l.lastFull = epoch, seq, jti, mark, int(full)
 	return nil
 }
 

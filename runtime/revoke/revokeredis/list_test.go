@@ -1,12 +1,15 @@
 package revokeredis
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -302,3 +305,210 @@ func TestVerifierLeewayWithinGrace(t *testing.T) {
 }
 
 var _ jwtauth.GracefulList = (*List)(nil)
+
+// logBuffer is a logger whose output tests read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *logBuffer) option() Option { return WithLogger(slog.New(slog.NewTextHandler(b, nil))) }
+
+// snapshot saves the list's keys as they are; the function it returns puts
+// them back, as Redis restarting from that snapshot (or failing over to a
+// replica that had received no later write) would: the epoch is unchanged.
+func snapshot(t *testing.T, s *redistest.Server, l *List) (restore func()) {
+	t.Helper()
+	rc := newClient(t, s)
+	ctx := context.Background()
+	dumps := map[string]string{}
+	for _, k := range l.keys {
+		d, err := rc.Dump(ctx, k).Result()
+		if err != nil && err != redis.Nil {
+			t.Fatal(err)
+		}
+		dumps[k] = d
+	}
+	return func() {
+		t.Helper()
+		for k, d := range dumps {
+			var err error
+			if d == "" {
+				err = rc.Del(ctx, k).Err()
+			} else {
+				err = rc.RestoreReplace(ctx, k, 0, d).Err()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestFailoverSeqReuseMissesRevocation (from the security review): a
+// replica that remembered only (epoch, seq) skipped for good the
+// revocations given the sequence numbers that Redis lost and handed out
+// again, and accepted those tokens until they expired.
+func TestFailoverSeqReuseMissesRevocation(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	a, b := replica(t, s, c), replica(t, s, c)
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	a.Revoke(ctx, "j1", exp)
+	a.Revoke(ctx, "j2", exp) // seq 2
+	mustSync(t, b)           // b: epoch E, seq 2
+
+	// Redis fails over to a replica that got seq 1 but not seq 2 (async
+	// replication): the same epoch, seq 1, j2 absent.
+	rc := newClient(t, s)
+	rc.ZRem(ctx, a.keys[0], "j2")
+	rc.ZRem(ctx, a.keys[1], "j2")
+	rc.Set(ctx, a.keys[2], 1, 0)
+
+	// Service goes on: another logout gets seq 2 again, then one gets seq 3.
+	a.Revoke(ctx, "k2", exp)
+	a.Revoke(ctx, "k3", exp)
+	mustSync(t, b)
+	mustSync(t, b)
+	if !revoked(t, b, "k3") {
+		t.Fatal("k3 not synced at all")
+	}
+	if !revoked(t, b, "k2") {
+		t.Error("replica b never learns of k2, revoked after the failover: its sequence number was reused")
+	}
+}
+
+// TestFailoverDetected: after Redis went back to an older snapshot with
+// the same epoch, a replica that had read the lost revocations reads the
+// whole list again and says so, even when the new revocations reach the
+// same sequence number and the last of them is the jti it read last there
+// (a client retrying its logout).
+func TestFailoverDetected(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	var logs logBuffer
+	a, b := replica(t, s, c), replica(t, s, c, logs.option())
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	a.Revoke(ctx, "j1", exp)
+	restore := snapshot(t, s, a)
+	a.Revoke(ctx, "j2", exp)
+	a.Revoke(ctx, "j3", exp) // seq 3
+	mustSync(t, b)
+	restore() // seq 1 again
+
+	a.Revoke(ctx, "k2", exp)
+	a.Revoke(ctx, "j3", exp) // seq 3 again, the same jti
+	mustSync(t, b)
+	if !revoked(t, b, "k2") {
+		t.Fatal("b misses k2, revoked after Redis lost j2 and j3")
+	}
+	if b.lastFull != syncLogChanged || !strings.Contains(logs.String(), "Redis lost revocations") {
+		t.Errorf("full sync reason %d, log %q; want the loss detected and logged", b.lastFull, logs.String())
+	}
+	if !revoked(t, b, "j2") || !revoked(t, b, "j1") {
+		t.Error("b forgot what it had copied")
+	}
+	// From then on, incremental again.
+	a.Revoke(ctx, "k4", exp)
+	mustSync(t, b)
+	if !revoked(t, b, "k4") || b.lastFull != syncIncremental {
+		t.Errorf("k4: revoked %v, sync reason %d", revoked(t, b, "k4"), b.lastFull)
+	}
+
+	// Fewer revocations than were lost: the sequence number went back.
+	restore = snapshot(t, s, a)
+	a.Revoke(ctx, "m5", exp)
+	mustSync(t, b)
+	restore()
+	mustSync(t, b)
+	if b.lastFull != syncLogChanged {
+		t.Errorf("sync reason %d after Redis lost m5, want %d", b.lastFull, syncLogChanged)
+	}
+}
+
+// TestRevokedAgainStaysIncremental: the jti a replica read last being
+// revoked again (a later sequence number) is not taken for a loss.
+func TestRevokedAgainStaysIncremental(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	var logs logBuffer
+	a, b := replica(t, s, c), replica(t, s, c, logs.option())
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	a.Revoke(ctx, "j1", exp)
+	a.Revoke(ctx, "j2", exp)
+	mustSync(t, b)
+	a.Revoke(ctx, "j2", exp)
+	a.Revoke(ctx, "j3", exp)
+	mustSync(t, b)
+	if !revoked(t, b, "j3") || b.lastFull != syncIncremental || logs.String() != "" {
+		t.Errorf("j3: revoked %v, sync reason %d, log %q", revoked(t, b, "j3"), b.lastFull, logs.String())
+	}
+}
+
+// oldRevokeScript is revokeScript as it was before marks: replicas of an
+// older version may share the list during a rolling upgrade.
+var oldRevokeScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('SET', KEYS[4], ARGV[5])
+end
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if (not cur) or tonumber(cur) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+local seq = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[4]))
+return seq
+`)
+
+// TestOlderWriter: entries written without a mark still sync
+// incrementally, and their loss is still noticed by the jti.
+func TestOlderWriter(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	b := replica(t, s, c)
+	rc := newClient(t, s)
+	ctx := context.Background()
+	exp := c.now().Add(time.Hour)
+	old := func(jti string) {
+		t.Helper()
+		err := oldRevokeScript.Run(ctx, rc, b.keys[:4], jti, unixMilli(exp),
+			unixMilli(c.now().Add(-b.Grace())), logKeep, newEpoch()).Err()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	old("o1")
+	mustSync(t, b)
+	old("o2")
+	mustSync(t, b)
+	if !revoked(t, b, "o2") || b.lastFull != syncIncremental {
+		t.Fatalf("o2: revoked %v, sync reason %d", revoked(t, b, "o2"), b.lastFull)
+	}
+	restore := snapshot(t, s, b)
+	old("o3")
+	mustSync(t, b)
+	restore()
+	old("p3")
+	old("p4")
+	mustSync(t, b)
+	if !revoked(t, b, "p3") || b.lastFull != syncLogChanged {
+		t.Errorf("p3: revoked %v, sync reason %d", revoked(t, b, "p3"), b.lastFull)
+	}
+}
