@@ -23,6 +23,16 @@
 // made after the loss is skipped. The lost revocations are known only to
 // the replicas that had copied them.
 //
+// Redis drops an entry once the token's exp plus the grace (WithGrace) has
+// passed by Redis's own clock, never by a replica's, and every revocation
+// is sent to Redis, which judges by that clock whether the token is dead
+// already: a replica whose clock runs fast neither deletes entries still
+// alive for the others nor keeps its revocations to itself. Each local
+// copy drops entries by its replica's clock. A replica whose clock lags
+// Redis's by more than the grace less the verifier's leeway may, after a
+// full sync, accept a revoked token that its clock still calls alive; keep
+// the clocks synchronized (NTP) well within that margin.
+//
 //	client := redis.NewClient(&redis.Options{Addr: "redis:6379"})
 //	list, err := revokeredis.New(ctx, client)
 //	v, err := jwtauth.NewFromSource(src, jwtauth.WithRevocation(list))
@@ -135,7 +145,9 @@ func WithMaxLag(d time.Duration) Option {
 }
 
 // WithGrace sets how long entries are kept after the token's exp, as
-// revoke.WithGrace; revoke.DefaultGrace by default.
+// revoke.WithGrace; revoke.DefaultGrace by default. Redis applies the
+// grace of the replica that revokes, by its own clock; give every replica
+// the same grace.
 func WithGrace(d time.Duration) Option {
 	return func(c *config) error {
 		c.memory = append(c.memory, revoke.WithGrace(d))
@@ -214,16 +226,15 @@ func (l *List) Grace() time.Duration { return l.local.Grace() }
 // Revoke lists jti until exp (plus the grace) in Redis and in the local
 // copy. When Redis fails, the local copy still refuses the token, and the
 // error (wrapping authrt.ErrUnavailable) tells that other replicas may not.
+// Whether the token is dead already is left to Redis's clock (and, for the
+// local copy, this replica's), so a replica whose clock runs fast still
+// tells the others.
 func (l *List) Revoke(ctx context.Context, jti string, exp time.Time) error {
 	if err := l.local.Revoke(ctx, jti, exp); err != nil {
 		return err
 	}
-	now := l.cfg.clock()
-	if !exp.Add(l.local.Grace()).After(now) {
-		return nil
-	}
 	_, err := revokeScript.Run(ctx, l.client, l.keys,
-		jti, unixMilli(exp), unixMilli(now.Add(-l.local.Grace())), l.keep, newEpoch(), newEpoch()).Result()
+		jti, unixMilli(exp), l.local.Grace().Milliseconds(), l.keep, newEpoch(), newEpoch()).Result()
 	if err != nil {
 		return fmt.Errorf("%w: revokeredis: revoke: %v", authrt.ErrUnavailable, err)
 	}

@@ -142,21 +142,77 @@ func TestLogTrimmedFallsBackToFullSync(t *testing.T) {
 	}
 }
 
+// TestEntriesExpire: Redis drops entries dead by its own clock (exp plus
+// the grace passed), whatever the revoking replica's clock says.
 func TestEntriesExpire(t *testing.T) {
 	s := redistest.Start(t)
 	c := newClock()
 	a := replica(t, s, c, WithGrace(time.Minute))
+	rc := newClient(t, s)
 	ctx := context.Background()
-	a.Revoke(ctx, "short", c.now().Add(time.Minute))
-	a.Revoke(ctx, "dead", c.now().Add(-time.Hour)) // never stored
-	c.advance(3 * time.Minute)
-	a.Revoke(ctx, "long", c.now().Add(time.Hour)) // prunes short
-	n, err := newClient(t, s).ZCard(ctx, a.keys[0]).Result()
-	if err != nil || n != 1 {
-		t.Fatalf("Redis holds %d entries (%v), want 1", n, err)
+	now := time.Now()
+	// Revoked long ago: dead 1 min ago by Redis's clock.
+	rc.ZAdd(ctx, a.keys[0], redis.Z{Score: float64(unixMilli(now.Add(-2 * time.Minute))), Member: "old"})
+	rc.ZAdd(ctx, a.keys[0], redis.Z{Score: float64(unixMilli(now.Add(-30 * time.Second))), Member: "graced"})
+	a.Revoke(ctx, "dead", now.Add(-time.Hour)) // never stored
+	c.advance(-time.Hour)                      // a's clock an hour late: no matter
+	a.Revoke(ctx, "long", now.Add(time.Hour))  // prunes old
+	got, err := rc.ZRange(ctx, a.keys[0], 0, -1).Result()
+	if err != nil || strings.Join(got, " ") != "graced long" {
+		t.Fatalf("Redis holds %q (%v), want graced and long", got, err)
 	}
-	if got := replica(t, s, c).Len(); got != 1 {
-		t.Errorf("a new replica copies %d entries, want 1", got)
+	c.advance(time.Hour)
+	if got := replica(t, s, c).Len(); got != 2 {
+		t.Errorf("a new replica copies %d entries, want 2", got)
+	}
+}
+
+// TestClockSkewPrunesLiveEntries (from the security review): revokeScript
+// pruned Redis by the revoking replica's clock. A replica whose clock ran
+// 5 min ahead dropped an entry whose token was still alive for 2 min by
+// every other clock, so a replica that started (full sync) in that window
+// accepted the revoked token.
+func TestClockSkewPrunesLiveEntries(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	ahead := newClock()
+	ahead.advance(5 * time.Minute)
+	ctx := context.Background()
+	b := replica(t, s, c)
+	b.Revoke(ctx, "y", c.now().Add(2*time.Minute)) // alive 2 min (+1 min grace)
+	a := replica(t, s, ahead)
+	a.Revoke(ctx, "x", c.now().Add(time.Hour)) // prunes y by a's clock
+	fresh := replica(t, s, c)                  // a replica that starts now
+	if !revoked(t, fresh, "y") {
+		t.Error("a new replica accepts y, revoked and alive for 2 more minutes: a skewed clock pruned it from Redis")
+	}
+}
+
+// TestClockSkewRevokeStillSent: a replica whose clock runs fast still
+// sends a revocation it takes for dead; Redis, by its clock, keeps it. One
+// whose clock runs late lists locally what Redis, by its clock, drops.
+func TestClockSkewRevokeStillSent(t *testing.T) {
+	s := redistest.Start(t)
+	c, ahead, behind := newClock(), newClock(), newClock()
+	ahead.advance(5 * time.Minute)
+	behind.advance(-2 * time.Hour)
+	ctx := context.Background()
+	a, b, late := replica(t, s, ahead), replica(t, s, c), replica(t, s, behind)
+	if err := a.Revoke(ctx, "z", c.now().Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mustSync(t, b)
+	if !revoked(t, b, "z") {
+		t.Error("b accepts z, alive 2 more minutes: the replica running fast did not send its revocation")
+	}
+	if err := late.Revoke(ctx, "gone", c.now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if !revoked(t, late, "gone") {
+		t.Error("the late replica does not list locally a token alive by its clock")
+	}
+	if n, err := newClient(t, s).ZCard(ctx, b.keys[0]).Result(); err != nil || n != 1 {
+		t.Errorf("Redis holds %d entries (%v), want z only", n, err)
 	}
 }
 

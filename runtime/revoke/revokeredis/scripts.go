@@ -34,12 +34,24 @@ import "github.com/redis/go-redis/v9"
 // tell that from a loss.
 
 // revokeScript adds ARGV[1] with exp ARGV[2] (keeping the later exp),
-// logs it with the mark ARGV[6], and prunes entries whose exp is before
-// ARGV[3] and log entries older than the newest ARGV[4]. ARGV[5] is the
-// epoch to create. It returns the new sequence number.
+// logs it with the mark ARGV[6], and prunes entries dead for more than
+// ARGV[3] ms and log entries older than the newest ARGV[4]. ARGV[5] is the
+// epoch to create. Death is judged by Redis's clock, not the revoking
+// replica's, so that a replica whose clock runs fast neither prunes entries
+// still alive by the others' clocks nor drops its own revocation. It
+// returns the new sequence number, or 0 for a token dead already (exp +
+// grace not after Redis's time), which it does not store.
 var revokeScript = redis.NewScript(`
+if redis.replicate_commands then
+  redis.replicate_commands() -- Redis < 5: TIME before writes
+end
+local t = redis.call('TIME')
+local cutoff = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3])
 if redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('SET', KEYS[4], ARGV[5])
+end
+if tonumber(ARGV[2]) <= cutoff then
+  return 0
 end
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if (not cur) or tonumber(cur) < tonumber(ARGV[2]) then
@@ -48,7 +60,7 @@ end
 local seq = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('ZADD', KEYS[5], seq, ARGV[6])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[4]))
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - tonumber(ARGV[4]))
 return seq
@@ -65,7 +77,8 @@ const (
 // syncScript returns {epoch, seq, full, jti, mark, jti1, exp1, jti2, exp2,
 // ...}: the revocations after sequence ARGV[1] of epoch ARGV[2], whose
 // entry was jti ARGV[4] with mark ARGV[5] ("" if unknown), or (full > 0,
-// one of the sync constants) every entry whose exp is at least ARGV[3];
+// one of the sync constants) every entry whose exp is at least ARGV[3]
+// (the replica's clock less its grace: it would drop the others at once);
 // jti and mark are those of the entry at seq, for the next sync.
 var syncScript = redis.NewScript(`
 local epoch = redis.call('GET', KEYS[4]) or ''
