@@ -158,3 +158,24 @@ func FuzzDecodeObject(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONFoldAsEncodingJSON: two member names fold to one string exactly
+// when encoding/json would decode both into the same struct field.
+func TestJSONFoldAsEncodingJSON(t *testing.T) {
+	names := []string{"status", "STATUS", "Status", "\u017ftatus", "\u212aey", "key", "KEY",
+		"\u03d1eta", "\u03b8eta", "\u0398ETA", "\u03f4eta", "stra\u00dfe", "STRASSE", "stra\u1e9ee", "\u00b5", "\u03bc", "\u039c", "x"}
+	for _, field := range names {
+		for _, other := range names {
+			// Decode {"<other>": 1} into a struct whose only field is tagged <field>.
+			typ := reflect.StructOf([]reflect.StructField{{Name: "F", Type: reflect.TypeFor[int](), Tag: reflect.StructTag(`json:"` + field + `"`)}})
+			v := reflect.New(typ)
+			if err := json.Unmarshal([]byte(`{"`+other+`":1}`), v.Interface()); err != nil {
+				t.Fatal(err)
+			}
+			matched := v.Elem().Field(0).Int() == 1
+			if folded := jsonFold(field) == jsonFold(other); folded != matched {
+				t.Errorf("%q vs %q: encoding/json matches %v, jsonFold equal %v", field, other, matched, folded)
+			}
+		}
+	}
+}

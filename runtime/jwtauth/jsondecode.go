@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -109,16 +110,17 @@ func (s *scanner) decodeObject(depth int) (map[string]any, error) {
 		// Names that differ only in case are duplicates too: claim rules
 		// read the exact name, but encoding/json (Principal.DecodeClaims)
 		// matches struct fields case-insensitively and keeps the last.
+		// jsonFold folds exactly as encoding/json does ("ſ" is "S").
 		// The folded set is only built once a name has an upper-case or
 		// non-ASCII letter, so all-lower-case tokens pay nothing.
 		if folded != nil || !lowerASCII(name) {
 			if folded == nil {
 				folded = make(map[string]struct{}, len(m)+1)
 				for k := range m {
-					folded[strings.ToLower(k)] = struct{}{}
+					folded[jsonFold(k)] = struct{}{}
 				}
 			}
-			f := strings.ToLower(name)
+			f := jsonFold(name)
 			if _, dup := folded[f]; dup {
 				return nil, &errDuplicate{name: name}
 			}
@@ -192,4 +194,23 @@ func lowerASCII(name string) bool {
 		}
 	}
 	return true
+}
+
+// jsonFold returns name folded as encoding/json folds the names it matches
+// to struct fields (its appendFoldedName): ASCII letters upper-cased, any
+// other rune r as unicode.ToUpper(unicode.ToLower(r)). Two names that
+// encoding/json would match to one field fold to one string.
+func jsonFold(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		switch {
+		case 'a' <= r && r <= 'z':
+			r -= 'a' - 'A'
+		case r >= utf8.RuneSelf:
+			r = unicode.ToUpper(unicode.ToLower(r))
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -116,3 +116,55 @@ func TestReviewClaimRuleVersusDecodeClaimsCase(t *testing.T) {
 		t.Errorf("rule org == acme held, but the handler's typed claims say %q", w.Body.String())
 	}
 }
+
+// TestReviewDuplicateFoldBeyondToLower: the case-folded duplicate check
+// used strings.ToLower, which does not fold as encoding/json does: "ſ"
+// (U+017F) lower-cases to itself, but encoding/json matches it to "s". A token carrying "status" and "ſtatus"
+// passes the strict decoder; the claim rule reads "status" == "trial" and
+// Principal.DecodeClaims hands the handler "enterprise".
+func TestReviewDuplicateFoldBeyondToLower(t *testing.T) {
+	v, err := jwtauth.New([]jwtauth.Key{jwtauth.HMAC(reviewSecret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := authrt.Operation{ID: "gen", Method: "POST", Path: "/gen",
+		Security: []authrt.Alternative{{{Scheme: 0}}},
+		Claims:   []authrt.ClaimRule{{Claim: "status", Op: authrt.ClaimEquals, Values: []any{"trial"}}}}
+	spec := &authrt.Spec{
+		Title:      "t",
+		Schemes:    []authrt.Scheme{{Name: "bearer", Type: authrt.HTTPBearer}},
+		Operations: []authrt.Operation{op},
+		Routes: []authrt.RouteNode{
+			{Static: []authrt.RouteEdge{{Segment: "gen", Node: 1}}},
+			{Methods: []authrt.RouteMethod{{Method: "POST", Operation: 0}}},
+		},
+	}
+	g, err := authrt.NewGuard(spec, []authrt.Verifier{v}, authrt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := authrt.PrincipalFrom(r.Context())
+		var c struct {
+			Status string `json:"status"`
+		}
+		if err := p.DecodeClaims(&c); err != nil {
+			t.Error(err)
+		}
+		fmt.Fprintf(w, "status=%s", c.Status)
+	}))
+	tok := reviewToken(t, jwt.MapClaims{
+		"sub": "mallory", "exp": time.Now().Add(time.Hour).Unix(),
+		"status": "trial", "\u017ftatus": "enterprise",
+	})
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("POST", "/gen", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("a token with status and \u017ftatus: %d %s, want 401 (a duplicate member)", w.Code, w.Body)
+	}
+	if w.Code == http.StatusOK && w.Body.String() != "status=trial" {
+		t.Errorf("rule status == trial held, but the handler's typed claims say %q", w.Body.String())
+	}
+}
