@@ -145,7 +145,9 @@ func (i *Issuer) Issue(ctx context.Context, subject string, scopes []string, cla
 // that is unknown, expired, or of an ended session, and with
 // ErrRefreshTokenReused (which matches ErrInvalidRefreshToken) for one
 // already exchanged: the session is then revoked, and with WithRevoker its
-// live access tokens too.
+// live access tokens too. The same happens, with ErrTooManyRefreshes, to a
+// session refreshed so fast that it would have more than MaxAccessRefs live
+// access tokens.
 func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	h, ok := parseRefreshToken(refreshToken)
 	if !ok {
@@ -155,12 +157,16 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	next, nh := newRefreshToken()
 	jti, accessExp := randomID(), now.Add(i.cfg.accessTTL)
 	s, refs, err := i.store.Rotate(ctx, h, nh, now.Add(i.cfg.refreshTTL), AccessRef{JTI: jti, ExpiresAt: accessExp}, now)
-	if errors.Is(err, ErrRefreshTokenReused) {
+	if errors.Is(err, ErrRefreshTokenReused) || errors.Is(err, ErrTooManyRefreshes) {
 		return nil, errors.Join(err, i.revokeAccess(ctx, refs))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("issuer: store: %w", err)
 	}
+	// No access token outlives its session: once the session's keys are
+	// gone, it could no longer be revoked with it. (The store recorded the
+	// uncapped expiry, which only keeps its revocation longer.)
+	accessExp = minTime(accessExp, s.ExpiresAt)
 	t, _, err := i.mintWith(s, now, jti, accessExp)
 	if err != nil {
 		return nil, err

@@ -55,12 +55,12 @@ func (m *MemoryStore) Rotate(_ context.Context, h, next Hash, nextExp time.Time,
 	if g.used {
 		return nil, m.revokeLocked(s, now), ErrRefreshTokenReused
 	}
+	if s.access = liveRefs(s.access, now); len(s.access) >= MaxAccessRefs {
+		return nil, m.revokeLocked(s, now), ErrTooManyRefreshes
+	}
 	g.used = true
 	m.grants[next] = &memGrant{session: s.ID, expires: minTime(nextExp, s.ExpiresAt)}
-	s.access = append(liveRefs(s.access, now), access)
-	if len(s.access) > MaxAccessRefs {
-		s.access = slices.Delete(s.access, 0, len(s.access)-MaxAccessRefs)
-	}
+	s.access = append(s.access, access)
 	c := s.Session
 	return &c, nil, nil
 }

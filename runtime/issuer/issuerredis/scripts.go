@@ -19,8 +19,10 @@ return 1
 
 // rotateScript exchanges the refresh token KEYS[1] for KEYS[2].
 // ARGV: now ms, next expiry ms, access jti, access expiry ms, key tag,
-// access tokens kept. It returns {'invalid'}, {'reused', jti, exp, ...}
-// or {'ok', session ID, subject, scope, claims, created ms, end ms}. The
+// access tokens kept at most. It returns {'invalid'}, {'reused', jti,
+// exp, ...}, {'flooded', jti, exp, ...} (the session had that many live
+// access tokens already, and is revoked) or {'ok', session ID, subject,
+// scope, claims, created ms, end ms}. The
 // session keys are derived from the token's session ID; they share the tag.
 var rotateScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
@@ -44,6 +46,15 @@ if g[3] == '1' then
   redis.call('DEL', akey)
   return out
 end
+if redis.call('ZCARD', akey) >= tonumber(ARGV[6]) then
+  redis.call('HSET', skey, 'revoked', '1')
+  local out = {'flooded'}
+  for _, v in ipairs(redis.call('ZRANGE', akey, 0, -1, 'WITHSCORES')) do
+    out[#out + 1] = v
+  end
+  redis.call('DEL', akey)
+  return out
+end
 redis.call('HSET', KEYS[1], 'used', '1')
 local exp = ARGV[2]
 if tonumber(s[5]) < tonumber(exp) then
@@ -52,10 +63,6 @@ end
 redis.call('HSET', KEYS[2], 's', g[1], 'exp', exp, 'used', '0')
 redis.call('PEXPIREAT', KEYS[2], exp)
 redis.call('ZADD', akey, ARGV[4], ARGV[3])
-local n = redis.call('ZCARD', akey)
-if n > tonumber(ARGV[6]) then
-  redis.call('ZREMRANGEBYRANK', akey, 0, n - tonumber(ARGV[6]) - 1)
-end
 redis.call('PEXPIREAT', akey, s[5])
 return {'ok', g[1], s[1], s[2], s[3], s[4], s[5]}
 `)

@@ -93,10 +93,13 @@ func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Ti
 	case len(res) == 0:
 	case res[0] == "invalid":
 		return nil, nil, issuer.ErrInvalidRefreshToken
-	case res[0] == "reused":
+	case res[0] == "reused" || res[0] == "flooded":
 		refs, err := accessRefs(res[1:])
 		if err != nil {
 			return nil, nil, err
+		}
+		if res[0] == "flooded" {
+			return nil, refs, issuer.ErrTooManyRefreshes
 		}
 		return nil, refs, issuer.ErrRefreshTokenReused
 	case res[0] == "ok" && len(res) == 7:

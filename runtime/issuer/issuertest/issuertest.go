@@ -130,6 +130,66 @@ func Run(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		}
 	})
 
+	t.Run("refreshes too fast: the session falls, every access token with it", func(t *testing.T) {
+		// The store remembers MaxAccessRefs live access tokens per
+		// session. A thief refreshing faster than that would otherwise
+		// push the first ones out, and keep them past the session's
+		// revocation.
+		f := newFixture(t, newStore(t))
+		first, err := f.iss.Issue(ctx, "alice", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stolen, err := f.iss.Refresh(ctx, first.RefreshToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur := stolen
+		var refreshErr error
+		for range issuer.MaxAccessRefs {
+			var next *issuer.Tokens
+			if next, refreshErr = f.iss.Refresh(ctx, cur.RefreshToken); refreshErr != nil {
+				break
+			}
+			cur = next
+		}
+		if !errors.Is(refreshErr, issuer.ErrTooManyRefreshes) || !errors.Is(refreshErr, issuer.ErrInvalidRefreshToken) {
+			t.Fatalf("refresh %d within one access-token lifetime: %v, want ErrTooManyRefreshes", issuer.MaxAccessRefs, refreshErr)
+		}
+		for _, tok := range []*issuer.Tokens{first, stolen, cur} {
+			if jti := f.jti(t, tok.AccessToken); !f.revoked.Has(jti) {
+				t.Errorf("live access token %s of the flooded session was not revoked", jti)
+			}
+		}
+		if _, err := f.iss.Refresh(ctx, cur.RefreshToken); !errors.Is(err, issuer.ErrInvalidRefreshToken) {
+			t.Errorf("the flooded session's current refresh token: %v, want ErrInvalidRefreshToken", err)
+		}
+	})
+
+	t.Run("no access token outlives its session", func(t *testing.T) {
+		// The session lasts 3 h and access tokens 5 min: one minted a
+		// minute before the session's end expires with it.
+		f := newFixture(t, newStore(t))
+		tok, err := f.iss.Issue(ctx, "alice", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		end := f.clock.Now().Add(3 * time.Hour)
+		for _, step := range []time.Duration{50 * time.Minute, 50 * time.Minute, 50 * time.Minute, 29 * time.Minute} {
+			f.clock.Advance(step)
+			if tok, err = f.iss.Refresh(ctx, tok.RefreshToken); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id, err := f.v.Verify(ctx, tok.AccessToken)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.ExpiresAt.After(end) {
+			t.Errorf("access token expires %s after its session", id.ExpiresAt.Sub(end))
+		}
+	})
+
 	t.Run("concurrent refreshes: one wins", func(t *testing.T) {
 		f := newFixture(t, newStore(t))
 		tok, err := f.iss.Issue(ctx, "bob", nil, nil)
