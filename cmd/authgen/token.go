@@ -26,6 +26,9 @@ const tokenSecretEnv = "AUTHGEN_TOKEN_SECRET"
 // tokenReserved are the claims set by runToken's own flags.
 var tokenReserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope"}
 
+// maxTokenTTL bounds a development token's lifetime.
+const maxTokenTTL = 30 * 24 * time.Hour
+
 func runToken(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("authgen token", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -37,7 +40,7 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	sub := fs.String("sub", "dev-user", "subject (sub claim)")
 	scopes := fs.StringSlice("scopes", nil, "granted scopes, comma-separated or repeated (scope claim)")
 	claims := fs.StringArray("claim", nil, "extra claim NAME=VALUE, repeatable; VALUE is JSON if it parses\n(42, true, [\"a\"], {\"k\":1}), a string otherwise")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime (exp = now + ttl)")
+	ttl := fs.Duration("ttl", time.Hour, "lifetime (exp = now + ttl), at most 30 days (720h)")
 	iss := fs.String("issuer", "", "issuer (iss claim)")
 	aud := fs.StringArray("audience", nil, "audience (aud claim), repeatable")
 	jti := fs.String("jti", "", "token ID (jti claim; default: random)")
@@ -71,8 +74,8 @@ func runToken(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usage("%v", err)
 	}
-	if *ttl <= 0 {
-		return usage("--ttl must be positive")
+	if *ttl <= 0 || *ttl > maxTokenTTL {
+		return usage("--ttl must be positive and at most 720h: a development token that outlives a month is a credential nobody rotates")
 	}
 	body, err := tokenClaims(*claims)
 	if err != nil {

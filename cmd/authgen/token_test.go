@@ -117,6 +117,7 @@ func TestTokenErrors(t *testing.T) {
 		{"reserved claim", []string{"--secret", strings.Repeat("x", 32), "--claim", "exp=1"}, "own flag"},
 		{"duplicate claim", []string{"--secret", strings.Repeat("x", 32), "--claim", "a=1", "--claim", "a=2"}, "twice"},
 		{"bad ttl", []string{"--secret", strings.Repeat("x", 32), "--ttl", "-1h"}, "positive"},
+		{"ttl of centuries", []string{"--secret", strings.Repeat("x", 32), "--ttl", "2000000h"}, "at most 720h"},
 		{"wrong algorithm", []string{"--secret", strings.Repeat("x", 32), "--alg", "ES256"}, "invalid signing key"},
 		{"two arguments", []string{"--secret", strings.Repeat("x", 32), "a.yaml", "b.yaml"}, "takes at most one SPEC"},
 	}
