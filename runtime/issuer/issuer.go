@@ -250,7 +250,8 @@ func (i *Issuer) Keys() []jwtauth.Key {
 // keys, its issuer and, if set, its audience. opts add to those (a cache, a
 // revocation list).
 func (i *Issuer) Verifier(opts ...jwtauth.Option) (*jwtauth.Verifier, error) {
-	base := []jwtauth.Option{jwtauth.WithIssuer(i.cfg.issuer), jwtauth.WithClock(i.cfg.clock)}
+	// typ at+jwt: another JWT the same key signs is no access token.
+	base := []jwtauth.Option{jwtauth.WithIssuer(i.cfg.issuer), jwtauth.WithClock(i.cfg.clock), jwtauth.WithTypes("at+jwt")}
 	if len(i.cfg.audience) > 0 {
 		base = append(base, jwtauth.WithAudience(i.cfg.audience...))
 	}

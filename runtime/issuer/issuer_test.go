@@ -126,3 +126,29 @@ func TestTokensHideSecrets(t *testing.T) {
 		t.Errorf("the JSON token response lacks the tokens: %s", data)
 	}
 }
+
+// TestVerifierWantsAccessTokens: another JWT the issuer's signer made
+// (Signer.Sign writes typ JWT), with the right iss and a live exp, is no
+// access token: the issuer's Verifier refuses it (RFC 9068 section 4).
+func TestVerifierWantsAccessTokens(t *testing.T) {
+	i := newTestIssuer(t)
+	v, err := i.Verifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := i.signer.Sign(map[string]any{"iss": "https://auth.example.com", "sub": "alice",
+		"exp": time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), other); err == nil {
+		t.Error("a JWT of typ JWT from the same signer passed as an access token")
+	}
+	tok, err := i.Issue(context.Background(), "alice", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(context.Background(), tok.AccessToken); err != nil {
+		t.Errorf("the issuer's own access token: %v", err)
+	}
+}

@@ -49,6 +49,7 @@ type header struct {
 	alg    string
 	kid    string
 	hasKid bool
+	typ    string // "" when absent
 }
 
 // acceptedTypes are the typ values accepted, compared case-insensitively:
@@ -56,6 +57,15 @@ type header struct {
 // section 2.1). Other types (an ID token's or a logout token's own type, a
 // JWE's) are documents of another kind and are refused.
 var acceptedTypes = [...]string{"JWT", "at+jwt", "application/at+jwt"}
+
+// typeIs reports whether typ names the media type want, with or without
+// the "application/" prefix (RFC 7515 section 4.1.9), ignoring case.
+func typeIs(typ, want string) bool {
+	if len(typ) > len("application/") && strings.EqualFold(typ[:len("application/")], "application/") {
+		typ = typ[len("application/"):]
+	}
+	return strings.EqualFold(typ, want)
+}
 
 // parseHeader checks the decoded JOSE header and extracts alg and kid.
 // jku, x5u, x5c and jwk are ignored: keys come only from the configuration.
@@ -94,6 +104,7 @@ func parseHeader(data []byte) (header, error) {
 		if !accepted {
 			return header{}, reject(ErrUnsupportedType, "typ %s", quote(typ))
 		}
+		h.typ = typ
 	}
 	return h, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -238,6 +239,9 @@ func (v *Verifier) verify(ctx context.Context, set *KeySet, token string) (*auth
 	h, err := parseHeader(rawHeader)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(v.cfg.types) > 0 && !slices.ContainsFunc(v.cfg.types, func(t string) bool { return typeIs(h.typ, t) }) {
+		return nil, nil, reject(ErrUnsupportedType, "typ %s, want one of %v", quote(h.typ), v.cfg.types)
 	}
 	alg := lookupAlgorithm(h.alg)
 	if isNone(h.alg) || alg < 0 || !v.allowed.has(alg) {

@@ -35,6 +35,7 @@ type config struct {
 	cacheSize    int           // 0: no cache
 	cacheTTL     time.Duration // longest a cached result is kept
 	revocation   RevocationList
+	types        []string // required typ, one of; none when empty
 }
 
 func defaultConfig() config {
@@ -44,6 +45,26 @@ func defaultConfig() config {
 		maxSize:      DefaultMaxTokenSize,
 		requireExp:   true,
 		subjectClaim: "sub",
+	}
+}
+
+// WithTypes requires the JOSE header's typ to be one of types, with or
+// without "application/" (RFC 7515 section 4.1.9), so that a verifier of
+// access tokens refuses other JWTs the same key signed: WithTypes("at+jwt")
+// (RFC 9068 section 4). Each must be "JWT" or "at+jwt". Without it, typ may
+// be absent, "JWT" or "at+jwt".
+func WithTypes(types ...string) Option {
+	return func(c *config) error {
+		if len(types) == 0 {
+			return fmt.Errorf("%w: WithTypes needs at least one type", ErrInvalidOption)
+		}
+		for _, t := range types {
+			if !typeIs(t, "JWT") && !typeIs(t, "at+jwt") {
+				return fmt.Errorf("%w: WithTypes(%q): want \"JWT\" or \"at+jwt\"", ErrInvalidOption, t)
+			}
+		}
+		c.types = append([]string(nil), types...)
+		return nil
 	}
 }
 

@@ -279,3 +279,46 @@ func mustParsePEM(t *testing.T, data []byte) []Key {
 	}
 	return keys
 }
+
+// TestWithTypes: with WithTypes("at+jwt") only access tokens pass (typ with
+// or without "application/", any case); a plain JWT or one without typ is
+// refused. Bad arguments fail at construction.
+func TestWithTypes(t *testing.T) {
+	secret := []byte(strings.Repeat("t", 32))
+	v := newVerifier(t, []Key{HMAC(secret)}, WithTypes("at+jwt"))
+	for typ, ok := range map[any]bool{"at+jwt": true, "application/at+jwt": true, "AT+JWT": true, "JWT": false, nil: false} {
+		hdr := map[string]any{"typ": typ}
+		if typ == nil {
+			hdr = nil
+		}
+		tok := sign(t, jwt.SigningMethodHS256, secret, validClaims(), hdr)
+		if typ == nil {
+			// golang-jwt always writes typ JWT; drop it.
+			tok = withoutTyp(t, tok, secret)
+		}
+		_, err := verify(v, tok)
+		if ok && err != nil {
+			t.Errorf("typ %v: %v", typ, err)
+		}
+		if !ok {
+			checkRejected(t, tok, err, ErrUnsupportedType)
+		}
+	}
+	for _, bad := range [][]string{nil, {"id+jwt"}, {"logout+jwt"}} {
+		if _, err := New([]Key{HMAC(secret)}, WithTypes(bad...)); !errors.Is(err, ErrInvalidOption) {
+			t.Errorf("WithTypes(%q): %v, want ErrInvalidOption", bad, err)
+		}
+	}
+}
+
+// withoutTyp re-signs tok's claims with a header of alg only.
+func withoutTyp(t *testing.T, tok string, secret []byte) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	input := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256"}`)) + "." + parts[1]
+	sig, err := jwt.SigningMethodHS256.Sign(input, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
