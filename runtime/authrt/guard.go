@@ -66,10 +66,13 @@ type Guard struct {
 	// template (spec.baseAmbiguous), as it does for a router mounted
 	// without the base path.
 	baseAmbiguous bool
-	errorW        func(http.ResponseWriter, *http.Request, *Denial)
-	trusted       []netip.Prefix
-	limiter       RateLimiter
-	local         *MemoryLimiter
+	// policy numbers the operations by their checks: equal numbers, equal
+	// checks (samePolicy).
+	policy  []int
+	errorW  func(http.ResponseWriter, *http.Request, *Denial)
+	trusted []netip.Prefix
+	limiter RateLimiter
+	local   *MemoryLimiter
 	// auditing is true when decisions are recorded.
 	auditing        bool
 	auditLog        *slog.Logger
@@ -158,6 +161,7 @@ func NewGuard(spec *Spec, verifiers []Verifier, opts Options) (*Guard, error) {
 	// Longest first, so "/v1/admin" is tried before "/v1".
 	sort.Slice(g.basePaths, func(i, j int) bool { return len(g.basePaths[i]) > len(g.basePaths[j]) })
 	g.baseAmbiguous = spec.baseAmbiguous(g.basePaths)
+	g.policy = policyClasses(spec.Operations)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -310,4 +314,21 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 		return
 	}
 	next.ServeHTTP(w, r)
+}
+
+// policyClasses numbers ops so that two get the same number exactly when
+// they are public alike and have the same alternatives and claim rules.
+func policyClasses(ops []Operation) []int {
+	ids := make(map[string]int, len(ops))
+	out := make([]int, len(ops))
+	for i, o := range ops {
+		key := fmt.Sprintf("%t|%#v|%#v", o.Public, o.Security, o.Claims)
+		id, ok := ids[key]
+		if !ok {
+			id = len(ids)
+			ids[key] = id
+		}
+		out[i] = id
+	}
+	return out
 }

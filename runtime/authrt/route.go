@@ -268,9 +268,10 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 	case m == routeFound:
 		// A case-insensitive router may hand this path to another
 		// operation than the one it matches exactly (/items/ADMIN:
-		// {id} exactly, admin folded): refused, whatever the options.
+		// {id} exactly, admin folded): refused, whatever the options,
+		// unless the two have the same checks.
 		if w != nil && w.hit {
-			if op2, m2 := g.matchMethod(method, rel, true); m2 == routeFound && op2 != op {
+			if op2, m2 := g.matchMethod(method, rel, true); m2 == routeFound && !g.samePolicy(op, op2) {
 				return -1, badPath, nil
 			}
 		}
@@ -278,7 +279,7 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 		// (/api/admin: /{tenant}/admin, where the guard read /admin).
 		if g.baseAmbiguous && len(rel) < len(path) {
 			for _, fold := range []bool{false, g.foldRisk != nil} {
-				if op2, m2 := g.matchMethod(method, path, fold); m2 == routeFound && op2 != op {
+				if op2, m2 := g.matchMethod(method, path, fold); m2 == routeFound && !g.samePolicy(op, op2) {
 					return -1, badPath, nil
 				}
 			}
@@ -312,7 +313,7 @@ func (g *Guard) routePath(r *http.Request, path string) (op int, res routing, al
 		if op, m = g.matchMethod(method, c.path, c.fold); m != routeFound {
 			continue
 		}
-		if found >= 0 && op != found {
+		if found >= 0 && !g.samePolicy(op, found) {
 			return -1, badPath, nil
 		}
 		found = op
@@ -358,6 +359,11 @@ func (n *Spec) foldRisk() []bool {
 	}
 	return risky
 }
+
+// samePolicy reports whether operations a and b have the same checks
+// (public or not, the same alternatives, the same claim rules), so that a
+// request checked as one may run as the other.
+func (g *Guard) samePolicy(a, b int) bool { return a == b || g.policy[a] == g.policy[b] }
 
 // baseAmbiguous reports whether a request path that starts with one of
 // bases could also match a template as it is, base and all: the route tree's

@@ -348,7 +348,7 @@ func TestGuardRouteCaseFoldedListedPath(t *testing.T) {
 	for _, opts := range []Options{{}, {AllowUnlisted: true}} {
 		g := mustGuard(t, routeSpec(), []Verifier{accept(nil)}, opts)
 		for target, want := range map[string]string{
-			"/api/files/A.JSON": "400",        // {name} exactly, {name}.json folded
+			"/api/files/A.JSON": "op getFile", // {name}.json folded, but the same checks as getFile
 			"/api/files/a.json": "op getJSON", // exact
 			"/api/files/A.txt":  "op getFile", // no other reading
 			"/api/items/42":     "op getItem", // no letters
@@ -589,5 +589,29 @@ func TestGuardRouteBaseReadingsDisagree(t *testing.T) {
 	// path never matches: no second reading is needed.
 	if g := mustGuard(t, routeSpec(), []Verifier{accept(nil)}, Options{}); g.baseAmbiguous {
 		t.Error("routeSpec's base /api is ambiguous to the guard")
+	}
+}
+
+// A key-value / CouchDB-like API (/{db}, /{db}/{doc}, /{db}/{doc}/{att})
+// served under base /v1: the whole path, base and all, matches the
+// next-deeper template too, but every reading has the same checks, so the
+// request routes (it was refused with 400).
+func TestGuardRouteRootParamsUnderBase(t *testing.T) {
+	ops := []Operation{
+		{ID: "getDB", Method: "GET", Path: "/{db}", Security: []Alternative{{req(0)}}},
+		{ID: "getDoc", Method: "GET", Path: "/{db}/{doc}", Security: []Alternative{{req(0)}}},
+		{ID: "getAtt", Method: "GET", Path: "/{db}/{doc}/{att}", Security: []Alternative{{req(0)}}},
+	}
+	s := &Spec{Title: "t", Schemes: []Scheme{{Name: "k", Type: APIKey, In: InHeader, Param: "X-Key"}},
+		Operations: ops, Routes: buildRoutes(ops), BasePaths: []string{"/v1"}}
+	g := mustGuard(t, s, []Verifier{accept(nil)}, Options{})
+	for target, want := range map[string]string{
+		"/v1/photos":         "op getDB",
+		"/v1/photos/cat":     "op getDoc",
+		"/v1/photos/cat/jpg": "op getAtt",
+	} {
+		if got := describeRoute(g, newRequest("GET", target)); got != want {
+			t.Errorf("GET %s: got %q, want %q", target, got, want)
+		}
 	}
 }
