@@ -69,9 +69,6 @@ func (i *Issuer) RefreshHandler() http.Handler {
 		case errors.Is(err, ErrRefreshTokenReused):
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token was already used; the session is revoked")
 			return
-		case errors.Is(err, ErrTooManyRefreshes):
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "too many refreshes; the session is revoked")
-			return
 		case errors.Is(err, ErrInvalidRefreshToken):
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "the refresh token is invalid, expired or revoked")
 			return

@@ -129,7 +129,7 @@ func (i *Issuer) Issue(ctx context.Context, subject string, scopes []string, cla
 	s := &Session{ID: randomID(), Subject: subject, Scopes: scopes, Claims: raw, CreatedAt: now, ExpiresAt: now.Add(i.cfg.sessionTTL)}
 	refresh, h := newRefreshToken()
 	refreshExp := minTime(now.Add(i.cfg.refreshTTL), s.ExpiresAt)
-	t, ref, err := i.mint(s, now)
+	t, ref, err := i.mintWith(s, now, randomID(), minTime(now.Add(i.cfg.accessTTL), s.ExpiresAt))
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +145,7 @@ func (i *Issuer) Issue(ctx context.Context, subject string, scopes []string, cla
 // that is unknown, expired, or of an ended session, and with
 // ErrRefreshTokenReused (which matches ErrInvalidRefreshToken) for one
 // already exchanged: the session is then revoked, and with WithRevoker its
-// live access tokens too. The same happens, with ErrTooManyRefreshes, to a
-// session refreshed so fast that it would have more than MaxAccessRefs live
-// access tokens.
+// live access tokens too.
 func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	h, ok := parseRefreshToken(refreshToken)
 	if !ok {
@@ -157,11 +155,19 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	next, nh := newRefreshToken()
 	jti, accessExp := randomID(), now.Add(i.cfg.accessTTL)
 	s, refs, err := i.store.Rotate(ctx, h, nh, now.Add(i.cfg.refreshTTL), AccessRef{JTI: jti, ExpiresAt: accessExp}, now)
-	if errors.Is(err, ErrRefreshTokenReused) || errors.Is(err, ErrTooManyRefreshes) {
+	if errors.Is(err, ErrRefreshTokenReused) {
 		return nil, errors.Join(err, i.revokeAccess(ctx, refs))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("issuer: store: %w", err)
+	}
+	// Access tokens the store no longer remembers (refreshed past
+	// MaxAccessRefs) are revoked now: revoking the session later would not
+	// reach them. If that fails, so does the refresh: its refresh token is
+	// spent, so a retry counts as a reuse, and the session falls with
+	// every access token it still knows.
+	if err := i.revokeAccess(ctx, refs); err != nil {
+		return nil, err
 	}
 	// No access token outlives its session: once the session's keys are
 	// gone, it could no longer be revoked with it. (The store recorded the
@@ -204,10 +210,6 @@ func (i *Issuer) revokeAccess(ctx context.Context, refs []AccessRef) error {
 }
 
 // mint signs a new access token of session s.
-func (i *Issuer) mint(s *Session, now time.Time) (*Tokens, AccessRef, error) {
-	return i.mintWith(s, now, randomID(), now.Add(i.cfg.accessTTL))
-}
-
 func (i *Issuer) mintWith(s *Session, now time.Time, jti string, exp time.Time) (*Tokens, AccessRef, error) {
 	claims := jwt.MapClaims{}
 	if len(s.Claims) > 0 {

@@ -55,14 +55,16 @@ func (m *MemoryStore) Rotate(_ context.Context, h, next Hash, nextExp time.Time,
 	if g.used {
 		return nil, m.revokeLocked(s, now), ErrRefreshTokenReused
 	}
-	if s.access = liveRefs(s.access, now); len(s.access) >= MaxAccessRefs {
-		return nil, m.revokeLocked(s, now), ErrTooManyRefreshes
-	}
 	g.used = true
 	m.grants[next] = &memGrant{session: s.ID, expires: minTime(nextExp, s.ExpiresAt)}
-	s.access = append(s.access, access)
+	s.access = append(liveRefs(s.access, now), access)
+	var dropped []AccessRef
+	if n := len(s.access) - MaxAccessRefs; n > 0 {
+		dropped = slices.Clone(s.access[:n])
+		s.access = slices.Delete(s.access, 0, n)
+	}
 	c := s.Session
-	return &c, nil, nil
+	return &c, dropped, nil
 }
 
 // Revoke implements Store.

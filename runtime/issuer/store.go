@@ -33,12 +33,12 @@ type AccessRef struct {
 }
 
 // MaxAccessRefs is how many live access tokens a store remembers per
-// session, so as to revoke them with it. A client refreshes about once per
-// access-token lifetime, so a session rarely has more than two alive; a
-// refresh that would make it more than MaxAccessRefs is refused and the
-// session revoked (ErrTooManyRefreshes): forgetting the oldest would let
-// whoever refreshes that fast (a thief racing the owner) keep access tokens
-// that revoking the session does not reach.
+// session, so as to revoke them with it. A client that refreshes more
+// often than MaxAccessRefs times per access-token lifetime pushes the
+// oldest out: the store returns them from Rotate and the Issuer revokes
+// them at once (with WithRevoker), since that client holds newer ones. So
+// no access token escapes its session's revocation, however fast a thief
+// racing the owner refreshes.
 const MaxAccessRefs = 64
 
 // Errors a Store returns (possibly wrapped); the Issuer passes them on.
@@ -51,16 +51,12 @@ var (
 	// its thief or its owner can present it again, and the store cannot
 	// tell which: the whole session is revoked. It matches
 	// ErrInvalidRefreshToken too.
-	ErrRefreshTokenReused = &reuseError{"issuer: refresh token reused; its session is revoked"}
-	// ErrTooManyRefreshes: the refresh would give the session more than
-	// MaxAccessRefs live access tokens. The session is revoked, as for a
-	// reuse. It matches ErrInvalidRefreshToken too.
-	ErrTooManyRefreshes = &reuseError{"issuer: too many refreshes within an access-token lifetime; the session is revoked"}
+	ErrRefreshTokenReused = &reuseError{}
 )
 
-type reuseError struct{ msg string }
+type reuseError struct{}
 
-func (e *reuseError) Error() string      { return e.msg }
+func (*reuseError) Error() string        { return "issuer: refresh token reused; its session is revoked" }
 func (*reuseError) Is(target error) bool { return target == ErrInvalidRefreshToken }
 
 // Store keeps sessions and the hashes of their refresh tokens. Every method
@@ -75,10 +71,10 @@ type Store interface {
 	// Rotate exchanges the refresh token of hash h at now. If it is
 	// current, Rotate marks it used, stores next valid until nextExp (or
 	// the session's end if sooner), records access, and returns the
-	// session. If it was used already, Rotate revokes the session and
-	// returns ErrRefreshTokenReused with the session's live access tokens;
-	// if the session has MaxAccessRefs live access tokens already, the same
-	// with ErrTooManyRefreshes.
+	// session, with the live access tokens it no longer remembers (the
+	// oldest, past MaxAccessRefs), to be revoked now. If it was used
+	// already, Rotate revokes the session and returns ErrRefreshTokenReused
+	// with the session's live access tokens.
 	// Otherwise it returns ErrInvalidRefreshToken.
 	Rotate(ctx context.Context, h, next Hash, nextExp time.Time, access AccessRef, now time.Time) (*Session, []AccessRef, error)
 	// Revoke ends the session of the refresh token of hash h (current or

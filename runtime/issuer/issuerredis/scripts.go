@@ -20,9 +20,9 @@ return 1
 // rotateScript exchanges the refresh token KEYS[1] for KEYS[2].
 // ARGV: now ms, next expiry ms, access jti, access expiry ms, key tag,
 // access tokens kept at most. It returns {'invalid'}, {'reused', jti,
-// exp, ...}, {'flooded', jti, exp, ...} (the session had that many live
-// access tokens already, and is revoked) or {'ok', session ID, subject,
-// scope, claims, created ms, end ms}. The
+// exp, ...} or {'ok', session ID, subject, scope, claims, created ms, end
+// ms, jti, exp, ...}: the access tokens that no longer fit beside the new
+// one, those expiring first, to be revoked now. The
 // session keys are derived from the token's session ID; they share the tag.
 var rotateScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
@@ -46,15 +46,6 @@ if g[3] == '1' then
   redis.call('DEL', akey)
   return out
 end
-if redis.call('ZCARD', akey) >= tonumber(ARGV[6]) then
-  redis.call('HSET', skey, 'revoked', '1')
-  local out = {'flooded'}
-  for _, v in ipairs(redis.call('ZRANGE', akey, 0, -1, 'WITHSCORES')) do
-    out[#out + 1] = v
-  end
-  redis.call('DEL', akey)
-  return out
-end
 redis.call('HSET', KEYS[1], 'used', '1')
 local exp = ARGV[2]
 if tonumber(s[5]) < tonumber(exp) then
@@ -62,9 +53,17 @@ if tonumber(s[5]) < tonumber(exp) then
 end
 redis.call('HSET', KEYS[2], 's', g[1], 'exp', exp, 'used', '0')
 redis.call('PEXPIREAT', KEYS[2], exp)
+local out = {'ok', g[1], s[1], s[2], s[3], s[4], s[5]}
+local n = redis.call('ZCARD', akey) + 1 - tonumber(ARGV[6])
+if n > 0 then
+  for _, v in ipairs(redis.call('ZRANGE', akey, 0, n - 1, 'WITHSCORES')) do
+    out[#out + 1] = v
+  end
+  redis.call('ZREMRANGEBYRANK', akey, 0, n - 1)
+end
 redis.call('ZADD', akey, ARGV[4], ARGV[3])
 redis.call('PEXPIREAT', akey, s[5])
-return {'ok', g[1], s[1], s[2], s[3], s[4], s[5]}
+return out
 `)
 
 // revokeScript revokes the session of the refresh token KEYS[1].

@@ -93,16 +93,17 @@ func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Ti
 	case len(res) == 0:
 	case res[0] == "invalid":
 		return nil, nil, issuer.ErrInvalidRefreshToken
-	case res[0] == "reused" || res[0] == "flooded":
+	case res[0] == "reused":
 		refs, err := accessRefs(res[1:])
 		if err != nil {
 			return nil, nil, err
 		}
-		if res[0] == "flooded" {
-			return nil, refs, issuer.ErrTooManyRefreshes
-		}
 		return nil, refs, issuer.ErrRefreshTokenReused
-	case res[0] == "ok" && len(res) == 7:
+	case res[0] == "ok" && len(res) >= 7:
+		dropped, err := accessRefs(res[7:])
+		if err != nil {
+			return nil, nil, err
+		}
 		sess := &issuer.Session{ID: res[1], Subject: res[2], Claims: []byte(res[4])}
 		if res[3] != "" {
 			sess.Scopes = strings.Split(res[3], " ")
@@ -111,7 +112,7 @@ func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Ti
 		expires, err2 := strconv.ParseInt(res[6], 10, 64)
 		if err1 == nil && err2 == nil {
 			sess.CreatedAt, sess.ExpiresAt = time.UnixMilli(created), time.UnixMilli(expires)
-			return sess, nil, nil
+			return sess, dropped, nil
 		}
 	}
 	return nil, nil, fmt.Errorf("issuerredis: unexpected rotate reply %q", res[:min(len(res), 1)])
