@@ -196,19 +196,32 @@ func lowerASCII(name string) bool {
 	return true
 }
 
-// jsonFold returns name folded as encoding/json folds the names it matches
-// to struct fields (its appendFoldedName): ASCII letters upper-cased, any
-// other rune r as unicode.ToUpper(unicode.ToLower(r)). Two names that
-// encoding/json would match to one field fold to one string.
+// jsonFold returns a key for name such that two names get the same key
+// exactly when encoding/json would match both to one struct field. That
+// fold (its appendFoldedName) upper-cases ASCII letters and maps any other
+// rune r to unicode.ToUpper(unicode.ToLower(r)); its results hold no ASCII
+// lower-case letter, so lower-casing them again keeps them apart. jsonFold
+// does that second step too, so that an ASCII name costs what
+// strings.ToLower does: nothing when it is lower-case already.
 func jsonFold(name string) string {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(name)
+	}
 	var b strings.Builder
 	b.Grow(len(name))
 	for _, r := range name {
-		switch {
-		case 'a' <= r && r <= 'z':
-			r -= 'a' - 'A'
-		case r >= utf8.RuneSelf:
+		if r >= utf8.RuneSelf {
 			r = unicode.ToUpper(unicode.ToLower(r))
+		}
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
 		}
 		b.WriteRune(r)
 	}
