@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 
@@ -16,15 +17,21 @@ const cacheShards = 16
 type cache struct {
 	shards      [cacheShards]shard
 	maxPerShard int
+	// changes counts the invalidations of the keys of each slot (a hash
+	// picks one), cached or not: a fetch that began before one must not
+	// cache what it read (the change may be a revocation it did not see).
+	// Slots are many, so that changes to other keys rarely drop a fetch.
+	changes [changeSlots]atomic.Uint64
 }
+
+// changeSlots is the number of invalidation counters.
+const changeSlots = 1024
+
+func changeSlot(h apikey.Hash) int { return int(binary.BigEndian.Uint16(h[2:4]) % changeSlots) }
 
 type shard struct {
 	mu      sync.RWMutex
 	entries map[apikey.Hash]*entry
-	// changes counts the invalidations of the shard's keys, cached or
-	// not: a fetch that began before one must not cache what it read (the
-	// change may be a revocation it did not see).
-	changes atomic.Uint64
 }
 
 // entry is one cached record. Its state is replaced, never changed, so a
@@ -71,7 +78,7 @@ func (c *cache) get(h apikey.Hash) *entry {
 
 // ticket returns what put needs to know whether h was invalidated since:
 // take it before fetching.
-func (c *cache) ticket(h apikey.Hash) uint64 { return c.shard(h).changes.Load() }
+func (c *cache) ticket(h apikey.Hash) uint64 { return c.changes[changeSlot(h)].Load() }
 
 // put records that Redis returned rec for h at fetched, unless an
 // invalidation came after the fetch began: ticket is c.ticket(h) from
@@ -80,7 +87,7 @@ func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fe
 	s := c.shard(h)
 	if e == nil {
 		s.mu.Lock()
-		if s.changes.Load() != ticket {
+		if c.ticket(h) != ticket {
 			// Invalidated while fetching, before it was cached: what was
 			// read may predate the change. The next lookup asks again.
 			s.mu.Unlock()
@@ -105,7 +112,7 @@ func (c *cache) put(h apikey.Hash, e *entry, seen *state, rec *apikey.Record, fe
 	next := &state{rec: rec, fetched: fetched, fresh: true, stale: true}
 	for {
 		cur := e.state.Load()
-		if s.changes.Load() != ticket || seen != nil && cur.gen != seen.gen {
+		if c.ticket(h) != ticket || seen != nil && cur.gen != seen.gen {
 			return // invalidated while fetching: the next lookup asks again
 		}
 		next.gen = cur.gen
@@ -129,7 +136,7 @@ func (c *cache) remove(h apikey.Hash) {
 // the change may be a revocation, and until Redis is read again it is not
 // known what it was.
 func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
-	c.shard(h).changes.Add(1) // first: a fetch under way must not cache
+	c.changes[changeSlot(h)].Add(1) // first: a fetch under way must not cache
 	e := c.get(h)
 	if e == nil {
 		return nil, nil
@@ -140,9 +147,11 @@ func (c *cache) invalidate(h apikey.Hash) (*entry, *state) {
 // invalidateAll makes the next lookup of every key ask Redis, after
 // invalidations may have been missed. Entries may still be served stale.
 func (c *cache) invalidateAll() {
+	for i := range c.changes {
+		c.changes[i].Add(1)
+	}
 	for i := range c.shards {
 		s := &c.shards[i]
-		s.changes.Add(1)
 		s.mu.RLock()
 		for _, e := range s.entries {
 			e.update(func(st *state) { st.fresh = false })
