@@ -568,3 +568,39 @@ func TestOlderWriter(t *testing.T) {
 		t.Errorf("p3: revoked %v, sync reason %d", revoked(t, b, "p3"), b.lastFull)
 	}
 }
+
+// A replica that fell behind by the log's length (or more) is not a Redis
+// that lost writes: the trimmed mark must not be read as a loss. Exactly
+// keep behind, the log still reaches back (oldest == last+1) and the sync
+// stays incremental; further behind it is a plain full read. Neither is
+// reported as a loss.
+func TestBehindIsNotLoss(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClock()
+	var logs logBuffer
+	a, b := replica(t, s, c), replica(t, s, c, logs.option())
+	a.keep = 3
+	ctx := context.Background()
+	a.Revoke(ctx, "j0", c.now().Add(time.Hour))
+	mustSync(t, b)
+	for i := 1; i <= 3; i++ {
+		a.Revoke(ctx, fmt.Sprint("j", i), c.now().Add(time.Hour))
+	}
+	mustSync(t, b)
+	if b.lastFull == syncLogChanged || strings.Contains(logs.String(), "Redis lost revocations") {
+		t.Errorf("replica merely %d behind: sync reason %d, log %q", a.keep, b.lastFull, logs.String())
+	}
+	if b.lastFull != syncIncremental {
+		t.Errorf("replica exactly %d behind: sync reason %d, want incremental (%d)", a.keep, b.lastFull, syncIncremental)
+	}
+	for i := 4; i <= 9; i++ {
+		a.Revoke(ctx, fmt.Sprint("j", i), c.now().Add(time.Hour))
+	}
+	mustSync(t, b)
+	if b.lastFull == syncLogChanged || strings.Contains(logs.String(), "Redis lost revocations") {
+		t.Errorf("replica behind the log: sync reason %d (want %d), log %q", b.lastFull, syncFull, logs.String())
+	}
+	if b.lastFull != syncFull {
+		t.Errorf("replica behind the log: sync reason %d, want %d", b.lastFull, syncFull)
+	}
+}

@@ -9,8 +9,9 @@ import "github.com/redis/go-redis/v9"
 //	{prefix}:log    sorted set: jti, scored by the sequence number of its
 //	                latest revocation, trimmed to the newest logKeep
 //	{prefix}:mark   sorted set: a random token written with each
-//	                revocation, scored by its sequence number, trimmed as
-//	                the log
+//	                revocation, scored by its sequence number, trimmed to
+//	                one more than the log (so that a replica whose last
+//	                entry just left the log still finds its mark)
 //	{prefix}:seq    the last sequence number
 //	{prefix}:epoch  a random ID set when the keys are created, so that a
 //	                replica notices a Redis that lost its data
@@ -62,7 +63,7 @@ redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('ZADD', KEYS[5], seq, ARGV[6])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', cutoff)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', seq - tonumber(ARGV[4]))
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - tonumber(ARGV[4]))
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', seq - tonumber(ARGV[4]) - 1)
 return seq
 `)
 
@@ -90,21 +91,33 @@ if epoch ~= ARGV[2] then
 elseif seq < last then
   full = 3
 elseif last > 0 then
-  -- The jti may have been revoked again since (a later score); its mark
-  -- never moves.
-  local j = false
-  if ARGV[4] ~= '' then
-    j = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[4]))
-  end
-  if j and j < last then j = false end
-  if ARGV[5] ~= '' then
-    if (ARGV[4] ~= '' and not j) or tonumber(redis.call('ZSCORE', KEYS[5], ARGV[5])) ~= last then
-      full = 3
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  local first = seq + 1
+  if #oldest > 0 then first = tonumber(oldest[2]) end
+  if seq > last and first > last + 1 then
+    -- The log no longer reaches back to the replica: it reads the whole
+    -- set, which settles a loss too. Falling behind is not a loss.
+    full = 1
+  else
+    -- The jti may have been revoked again since (a later score), or its
+    -- entry may just have left the log (trimmed); its mark never moves.
+    local trimmed = first > last
+    local j = false
+    if ARGV[4] ~= '' then
+      j = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[4]))
     end
-  elseif not j then
-    if ARGV[4] == '' then full = 1 else full = 3 end
-  elseif j > last then
-    full = 1 -- no mark (an older writer): cannot tell
+    if j and j < last then j = false end
+    if ARGV[5] ~= '' then
+      if tonumber(redis.call('ZSCORE', KEYS[5], ARGV[5])) ~= last then
+        full = 3
+      elseif ARGV[4] ~= '' and not j and not trimmed then
+        full = 3
+      end
+    elseif not j then
+      if ARGV[4] == '' or trimmed then full = 1 else full = 3 end
+    elseif j > last then
+      full = 1 -- no mark (an older writer): cannot tell
+    end
   end
 end
 if full == 0 and seq > last then
