@@ -317,12 +317,13 @@ func (g *Guard) serve(op *compiledOp, w http.ResponseWriter, r *http.Request, ne
 }
 
 // policyClasses numbers ops so that two get the same number exactly when
-// they are public alike and have the same alternatives and claim rules.
+// they are public alike and have the same alternatives, claim rules and
+// rate limits.
 func policyClasses(ops []Operation) []int {
 	ids := make(map[string]int, len(ops))
 	out := make([]int, len(ops))
 	for i, o := range ops {
-		key := fmt.Sprintf("%t|%#v|%#v", o.Public, o.Security, o.Claims)
+		key := fmt.Sprintf("%t|%#v|%#v|%#v", o.Public, o.Security, o.Claims, o.RateLimits)
 		id, ok := ids[key]
 		if !ok {
 			id = len(ids)

@@ -361,8 +361,9 @@ func (n *Spec) foldRisk() []bool {
 }
 
 // samePolicy reports whether operations a and b have the same checks
-// (public or not, the same alternatives, the same claim rules), so that a
-// request checked as one may run as the other.
+// (public or not, the same alternatives, claim rules and rate limits), so
+// that a request checked as one may run as the other. (The principal and
+// the audit record then name the one the guard read.)
 func (g *Guard) samePolicy(a, b int) bool { return a == b || g.policy[a] == g.policy[b] }
 
 // baseAmbiguous reports whether a request path that starts with one of

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // routeSpec is a document whose templates exercise the route tree: static
@@ -613,5 +614,37 @@ func TestGuardRouteRootParamsUnderBase(t *testing.T) {
 		if got := describeRoute(g, newRequest("GET", target)); got != want {
 			t.Errorf("GET %s: got %q, want %q", target, got, want)
 		}
+	}
+}
+
+// The guard reads /v1/photos/cat as getDoc (base /v1 stripped); a router
+// mounted without the base runs getAtt (db=v1). getAtt is rate limited,
+// getDoc is not: the two must not be treated as the same policy.
+func TestGuardRouteReadingsDifferInRateLimits(t *testing.T) {
+	ops := []Operation{
+		{ID: "getDB", Method: "GET", Path: "/{db}", Security: []Alternative{{req(0)}}},
+		{ID: "getDoc", Method: "GET", Path: "/{db}/{doc}", Security: []Alternative{{req(0)}}},
+		{ID: "getAtt", Method: "GET", Path: "/{db}/{doc}/{att}", Security: []Alternative{{req(0)}},
+			RateLimits: []RateLimitRule{{Name: "expensive", Limit: 1, Per: time.Hour, By: RateByKey}}},
+	}
+	s := &Spec{Title: "t", Schemes: []Scheme{{Name: "k", Type: APIKey, In: InHeader, Param: "X-Key"}},
+		Operations: ops, Routes: buildRoutes(ops), BasePaths: []string{"/v1"}}
+	g := mustGuard(t, s, []Verifier{accept(map[string]*Identity{"key": ident("alice")})}, Options{})
+	if got := describeRoute(g, newRequest("GET", "/v1/photos/cat")); got != "400" {
+		t.Errorf("GET /v1/photos/cat: got %q, want 400 (getAtt's rate limit would not apply)", got)
+	}
+	// Behaviour: three calls, all served although a router without the base
+	// runs getAtt, limited to 1 per hour.
+	h := g.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	served := 0
+	for i := 0; i < 3; i++ {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, newRequest("GET", "/v1/photos/cat", "X-Key", "key"))
+		if w.Code == 200 {
+			served++
+		}
+	}
+	if served > 1 {
+		t.Errorf("getAtt (1/hour) reachable %d times through its getDoc reading", served)
 	}
 }
