@@ -161,13 +161,12 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	if err != nil {
 		return nil, fmt.Errorf("issuer: store: %w", err)
 	}
-	// Access tokens the store no longer remembers (refreshed past
-	// MaxAccessRefs) are revoked now: revoking the session later would not
-	// reach them. If that fails, so does the refresh: its refresh token is
-	// spent, so a retry counts as a reuse, and the session falls with
-	// every access token it still knows.
-	if err := i.revokeAccess(ctx, refs); err != nil {
-		return nil, err
+	// Access tokens beyond MaxAccessRefs (a client refreshing that fast
+	// holds newer ones) are revoked now, and only then forgotten: if the
+	// revocation fails, the store still has them, and the next refresh or
+	// the session's end revokes them.
+	if len(refs) > 0 && i.revokeAccess(ctx, refs) == nil {
+		i.store.Forget(ctx, s.ID, refs) // if this fails, they are revoked again: harmless
 	}
 	// No access token outlives its session: once the session's keys are
 	// gone, it could no longer be revoked with it. (The store recorded the

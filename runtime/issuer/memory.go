@@ -58,13 +58,24 @@ func (m *MemoryStore) Rotate(_ context.Context, h, next Hash, nextExp time.Time,
 	g.used = true
 	m.grants[next] = &memGrant{session: s.ID, expires: minTime(nextExp, s.ExpiresAt)}
 	s.access = append(liveRefs(s.access, now), access)
-	var dropped []AccessRef
+	var excess []AccessRef
 	if n := len(s.access) - MaxAccessRefs; n > 0 {
-		dropped = slices.Clone(s.access[:n])
-		s.access = slices.Delete(s.access, 0, n)
+		excess = slices.Clone(s.access[:n]) // the oldest; access is last
 	}
 	c := s.Session
-	return &c, dropped, nil
+	return &c, excess, nil
+}
+
+// Forget implements Store.
+func (m *MemoryStore) Forget(_ context.Context, id string, refs []AccessRef) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.sessions[id]; s != nil {
+		s.access = slices.DeleteFunc(s.access, func(a AccessRef) bool {
+			return slices.ContainsFunc(refs, func(r AccessRef) bool { return r.JTI == a.JTI })
+		})
+	}
+	return nil
 }
 
 // Revoke implements Store.

@@ -34,11 +34,12 @@ type AccessRef struct {
 
 // MaxAccessRefs is how many live access tokens a store remembers per
 // session, so as to revoke them with it. A client that refreshes more
-// often than MaxAccessRefs times per access-token lifetime pushes the
-// oldest out: the store returns them from Rotate and the Issuer revokes
-// them at once (with WithRevoker), since that client holds newer ones. So
-// no access token escapes its session's revocation, however fast a thief
-// racing the owner refreshes.
+// often than MaxAccessRefs times per access-token lifetime has the oldest
+// revoked at once (with WithRevoker), since it holds newer ones: Rotate
+// returns those past the limit, the Issuer revokes them, and only then
+// asks the store to Forget them. So no access token escapes its session's
+// revocation, however fast a thief racing the owner refreshes, and a
+// revocation that fails is tried again at the next refresh.
 const MaxAccessRefs = 64
 
 // Errors a Store returns (possibly wrapped); the Issuer passes them on.
@@ -71,14 +72,18 @@ type Store interface {
 	// Rotate exchanges the refresh token of hash h at now. If it is
 	// current, Rotate marks it used, stores next valid until nextExp (or
 	// the session's end if sooner), records access, and returns the
-	// session, with the live access tokens it no longer remembers (the
-	// oldest, past MaxAccessRefs), to be revoked now. If it was used
-	// already, Rotate revokes the session and returns ErrRefreshTokenReused
-	// with the session's live access tokens.
+	// session, with the oldest live access tokens beyond MaxAccessRefs
+	// (never access), which it still remembers until Forget. If it was
+	// used already, Rotate revokes the session and returns
+	// ErrRefreshTokenReused with the session's live access tokens.
 	// Otherwise it returns ErrInvalidRefreshToken.
 	Rotate(ctx context.Context, h, next Hash, nextExp time.Time, access AccessRef, now time.Time) (*Session, []AccessRef, error)
 	// Revoke ends the session of the refresh token of hash h (current or
 	// used) and returns its live access tokens; ErrInvalidRefreshToken if
 	// the token is unknown or expired.
 	Revoke(ctx context.Context, h Hash, now time.Time) ([]AccessRef, error)
+	// Forget drops refs from the access tokens remembered for session id,
+	// once the Issuer has revoked them (or has no revoker). Unknown ones
+	// are ignored.
+	Forget(ctx context.Context, id string, refs []AccessRef) error
 }

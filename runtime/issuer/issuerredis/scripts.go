@@ -21,8 +21,8 @@ return 1
 // ARGV: now ms, next expiry ms, access jti, access expiry ms, key tag,
 // access tokens kept at most. It returns {'invalid'}, {'reused', jti,
 // exp, ...} or {'ok', session ID, subject, scope, claims, created ms, end
-// ms, jti, exp, ...}: the access tokens that no longer fit beside the new
-// one, those expiring first, to be revoked now. The
+// ms, jti, exp, ...}: the access tokens beyond the limit beside the new
+// one, those expiring first, to be revoked and then forgotten (Forget). The
 // session keys are derived from the token's session ID; they share the tag.
 var rotateScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
@@ -59,7 +59,6 @@ if n > 0 then
   for _, v in ipairs(redis.call('ZRANGE', akey, 0, n - 1, 'WITHSCORES')) do
     out[#out + 1] = v
   end
-  redis.call('ZREMRANGEBYRANK', akey, 0, n - 1)
 end
 redis.call('ZADD', akey, ARGV[4], ARGV[3])
 redis.call('PEXPIREAT', akey, s[5])

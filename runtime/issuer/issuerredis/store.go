@@ -118,6 +118,18 @@ func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Ti
 	return nil, nil, fmt.Errorf("issuerredis: unexpected rotate reply %q", res[:min(len(res), 1)])
 }
 
+// Forget implements issuer.Store.
+func (s *Store) Forget(ctx context.Context, id string, refs []issuer.AccessRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	members := make([]any, len(refs))
+	for i, r := range refs {
+		members[i] = r.JTI
+	}
+	return unavailable(s.client.ZRem(ctx, s.tag+"a:"+id, members...).Err())
+}
+
 // Revoke implements issuer.Store.
 func (s *Store) Revoke(ctx context.Context, h issuer.Hash, now time.Time) ([]issuer.AccessRef, error) {
 	res, err := revokeScript.Run(ctx, s.client, []string{s.grantKey(h)}, now.UnixMilli(), s.tag).StringSlice()

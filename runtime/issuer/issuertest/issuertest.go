@@ -35,14 +35,26 @@ func (c *Clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 type Revoked struct {
 	mu   sync.Mutex
 	JTIs []string
+	// Down makes Revoke fail, as a revocation list that cannot be reached.
+	Down bool
 }
 
 // Revoke implements issuer.Revoker.
 func (r *Revoked) Revoke(_ context.Context, jti string, _ time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.Down {
+		return errors.New("issuertest: revocation list down")
+	}
 	r.JTIs = append(r.JTIs, jti)
 	return nil
+}
+
+// SetDown makes Revoke fail (true) or work again.
+func (r *Revoked) SetDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Down = down
 }
 
 // Has reports whether jti was revoked.
@@ -170,6 +182,39 @@ func Run(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 			if jti := f.jti(t, tok.AccessToken); !f.revoked.Has(jti) {
 				t.Errorf("live access token %s of the revoked session was not revoked", jti)
 			}
+		}
+	})
+
+	t.Run("pushed-out access tokens whose revocation failed are revoked later", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		cur, err := f.iss.Issue(ctx, "alice", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		minted := []*issuer.Tokens{cur}
+		for range issuer.MaxAccessRefs - 1 {
+			f.clock.Advance(time.Second) // one expiry each: the first is the oldest
+			if cur, err = f.iss.Refresh(ctx, cur.RefreshToken); err != nil {
+				t.Fatal(err)
+			}
+			minted = append(minted, cur)
+		}
+		// The list is full; the next refresh pushes the first token out,
+		// and the revocation list is down.
+		f.revoked.SetDown(true)
+		if cur, err = f.iss.Refresh(ctx, cur.RefreshToken); err != nil {
+			t.Fatalf("refresh with the revocation list down: %v (the client keeps its session)", err)
+		}
+		f.revoked.SetDown(false)
+		if f.revoked.Has(f.jti(t, minted[0].AccessToken)) {
+			t.Fatal("revoked although the list was down")
+		}
+		// The next refresh tries again.
+		if _, err = f.iss.Refresh(ctx, cur.RefreshToken); err != nil {
+			t.Fatal(err)
+		}
+		if !f.revoked.Has(f.jti(t, minted[0].AccessToken)) {
+			t.Error("an access token pushed out while the revocation list was down was never revoked")
 		}
 	})
 
