@@ -158,6 +158,13 @@ func (i *Issuer) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	if errors.Is(err, ErrRefreshTokenReused) {
 		return nil, errors.Join(err, i.revokeAccess(ctx, refs))
 	}
+	if errors.Is(err, ErrBacklog) && s != nil {
+		// The session waits on revocations that failed: work off the
+		// oldest now, so that a retry can succeed.
+		if rerr := i.revokeAccess(ctx, refs); rerr == nil {
+			i.store.Forget(ctx, s.ID, refs)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("issuer: store: %w", err)
 	}

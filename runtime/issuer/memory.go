@@ -55,11 +55,15 @@ func (m *MemoryStore) Rotate(_ context.Context, h, next Hash, nextExp time.Time,
 	if g.used {
 		return nil, m.revokeLocked(s, now), ErrRefreshTokenReused
 	}
+	if s.access = liveRefs(s.access, now); len(s.access) >= MaxRememberedRefs {
+		c := s.Session
+		return &c, slices.Clone(s.access[:MaxExcessPerRefresh]), ErrBacklog
+	}
 	g.used = true
 	m.grants[next] = &memGrant{session: s.ID, expires: minTime(nextExp, s.ExpiresAt)}
-	s.access = append(liveRefs(s.access, now), access)
+	s.access = append(s.access, access)
 	var excess []AccessRef
-	if n := len(s.access) - MaxAccessRefs; n > 0 {
+	if n := min(len(s.access)-MaxAccessRefs, MaxExcessPerRefresh); n > 0 {
 		excess = slices.Clone(s.access[:n]) // the oldest; access is last
 	}
 	c := s.Session
@@ -71,9 +75,11 @@ func (m *MemoryStore) Forget(_ context.Context, id string, refs []AccessRef) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if s := m.sessions[id]; s != nil {
-		s.access = slices.DeleteFunc(s.access, func(a AccessRef) bool {
-			return slices.ContainsFunc(refs, func(r AccessRef) bool { return r.JTI == a.JTI })
-		})
+		gone := make(map[string]bool, len(refs))
+		for _, r := range refs {
+			gone[r.JTI] = true
+		}
+		s.access = slices.DeleteFunc(s.access, func(a AccessRef) bool { return gone[a.JTI] })
 	}
 	return nil
 }

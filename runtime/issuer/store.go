@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/authgen/authgen/runtime/authrt"
 )
 
 // Hash is the SHA-256 of a refresh token. Stores keep hashes, never tokens:
@@ -42,6 +45,17 @@ type AccessRef struct {
 // revocation that fails is tried again at the next refresh.
 const MaxAccessRefs = 64
 
+// Bounds on the access tokens a store keeps beyond MaxAccessRefs while
+// their revocation fails (the revocation list down): Rotate returns at most
+// MaxExcessPerRefresh of them, so a refresh costs a bounded number of
+// revocations, and refuses to rotate (ErrBacklog, a 503) once a session
+// remembers MaxRememberedRefs, until its oldest access tokens expire or are
+// revoked. No access token is forgotten unrevoked.
+const (
+	MaxExcessPerRefresh = 16
+	MaxRememberedRefs   = 4 * MaxAccessRefs
+)
+
 // Errors a Store returns (possibly wrapped); the Issuer passes them on.
 var (
 	// ErrInvalidRefreshToken: the refresh token is malformed, unknown or
@@ -54,6 +68,13 @@ var (
 	// ErrInvalidRefreshToken too.
 	ErrRefreshTokenReused = &reuseError{}
 )
+
+// ErrBacklog is returned by Rotate for a session that remembers
+// MaxRememberedRefs access tokens whose revocation has not succeeded yet.
+// The refresh token is not spent, and each such refresh revokes the oldest
+// MaxExcessPerRefresh: a retry once the revocation list is back succeeds.
+// It wraps authrt.ErrUnavailable.
+var ErrBacklog = fmt.Errorf("%w: issuer: too many access tokens of the session wait to be revoked", authrt.ErrUnavailable)
 
 type reuseError struct{}
 
@@ -72,8 +93,11 @@ type Store interface {
 	// Rotate exchanges the refresh token of hash h at now. If it is
 	// current, Rotate marks it used, stores next valid until nextExp (or
 	// the session's end if sooner), records access, and returns the
-	// session, with the oldest live access tokens beyond MaxAccessRefs
-	// (never access), which it still remembers until Forget. If it was
+	// session, with the oldest live access tokens beyond MaxAccessRefs (at
+	// most MaxExcessPerRefresh, never access), which it still remembers
+	// until Forget; it fails with ErrBacklog, changing nothing, when the
+	// session remembers MaxRememberedRefs, and returns a session with at
+	// least its ID and the oldest MaxExcessPerRefresh of them. If it was
 	// used already, Rotate revokes the session and returns
 	// ErrRefreshTokenReused with the session's live access tokens.
 	// Otherwise it returns ErrInvalidRefreshToken.

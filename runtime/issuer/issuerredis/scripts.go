@@ -19,7 +19,10 @@ return 1
 
 // rotateScript exchanges the refresh token KEYS[1] for KEYS[2].
 // ARGV: now ms, next expiry ms, access jti, access expiry ms, key tag,
-// access tokens kept at most. It returns {'invalid'}, {'reused', jti,
+// access tokens kept (MaxAccessRefs), excess returned at most
+// (MaxExcessPerRefresh), access tokens remembered at most
+// (MaxRememberedRefs: beyond, {'backlog', session ID, jti, exp, ...}
+// with the oldest, and nothing changes). It returns {'invalid'}, {'reused', jti,
 // exp, ...} or {'ok', session ID, subject, scope, claims, created ms, end
 // ms, jti, exp, ...}: the access tokens beyond the limit beside the new
 // one, those expiring first, to be revoked and then forgotten (Forget). The
@@ -46,6 +49,14 @@ if g[3] == '1' then
   redis.call('DEL', akey)
   return out
 end
+local have = redis.call('ZCARD', akey)
+if have >= tonumber(ARGV[8]) then
+  local out = {'backlog', g[1]}
+  for _, v in ipairs(redis.call('ZRANGE', akey, 0, tonumber(ARGV[7]) - 1, 'WITHSCORES')) do
+    out[#out + 1] = v
+  end
+  return out
+end
 redis.call('HSET', KEYS[1], 'used', '1')
 local exp = ARGV[2]
 if tonumber(s[5]) < tonumber(exp) then
@@ -54,7 +65,7 @@ end
 redis.call('HSET', KEYS[2], 's', g[1], 'exp', exp, 'used', '0')
 redis.call('PEXPIREAT', KEYS[2], exp)
 local out = {'ok', g[1], s[1], s[2], s[3], s[4], s[5]}
-local n = redis.call('ZCARD', akey) + 1 - tonumber(ARGV[6])
+local n = math.min(have + 1 - tonumber(ARGV[6]), tonumber(ARGV[7]))
 if n > 0 then
   for _, v in ipairs(redis.call('ZRANGE', akey, 0, n - 1, 'WITHSCORES')) do
     out[#out + 1] = v

@@ -85,7 +85,8 @@ func (s *Store) Create(ctx context.Context, sess *issuer.Session, h issuer.Hash,
 // Rotate implements issuer.Store.
 func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Time, access issuer.AccessRef, now time.Time) (*issuer.Session, []issuer.AccessRef, error) {
 	res, err := rotateScript.Run(ctx, s.client, []string{s.grantKey(h), s.grantKey(next)},
-		now.UnixMilli(), nextExp.UnixMilli(), access.JTI, access.ExpiresAt.UnixMilli(), s.tag, issuer.MaxAccessRefs).StringSlice()
+		now.UnixMilli(), nextExp.UnixMilli(), access.JTI, access.ExpiresAt.UnixMilli(), s.tag, issuer.MaxAccessRefs,
+		issuer.MaxExcessPerRefresh, issuer.MaxRememberedRefs).StringSlice()
 	if err != nil {
 		return nil, nil, unavailable(err)
 	}
@@ -93,6 +94,12 @@ func (s *Store) Rotate(ctx context.Context, h, next issuer.Hash, nextExp time.Ti
 	case len(res) == 0:
 	case res[0] == "invalid":
 		return nil, nil, issuer.ErrInvalidRefreshToken
+	case res[0] == "backlog" && len(res) >= 2:
+		refs, err := accessRefs(res[2:])
+		if err != nil {
+			return nil, nil, err
+		}
+		return &issuer.Session{ID: res[1]}, refs, issuer.ErrBacklog
 	case res[0] == "reused":
 		refs, err := accessRefs(res[1:])
 		if err != nil {

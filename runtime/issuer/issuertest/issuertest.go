@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authgen/authgen/runtime/authrt"
 	"github.com/authgen/authgen/runtime/issuer"
 	"github.com/authgen/authgen/runtime/jwtauth"
 )
@@ -215,6 +216,46 @@ func Run(t *testing.T, newStore func(t *testing.T) issuer.Store) {
 		}
 		if !f.revoked.Has(f.jti(t, minted[0].AccessToken)) {
 			t.Error("an access token pushed out while the revocation list was down was never revoked")
+		}
+	})
+
+	t.Run("revocation list down: a bounded backlog, then 503 until it is back", func(t *testing.T) {
+		f := newFixture(t, newStore(t))
+		cur, err := f.iss.Issue(ctx, "alice", nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.revoked.SetDown(true)
+		refreshes := 0
+		for ; refreshes < 2*issuer.MaxRememberedRefs; refreshes++ {
+			next, err := f.iss.Refresh(ctx, cur.RefreshToken)
+			if errors.Is(err, issuer.ErrBacklog) {
+				if !errors.Is(err, authrt.ErrUnavailable) {
+					t.Errorf("ErrBacklog does not wrap authrt.ErrUnavailable (503)")
+				}
+				break
+			}
+			if err != nil {
+				t.Fatalf("refresh %d: %v", refreshes, err)
+			}
+			cur = next
+		}
+		if refreshes != issuer.MaxRememberedRefs-1 {
+			t.Errorf("%d refreshes before the backlog stopped them, want %d", refreshes, issuer.MaxRememberedRefs-1)
+		}
+		f.revoked.SetDown(false)
+		// The refresh token was not spent: once the list is back, a retry
+		// works off the oldest and, after a few, succeeds.
+		var retryErr error
+		for range issuer.MaxRememberedRefs / issuer.MaxExcessPerRefresh {
+			var next *issuer.Tokens
+			if next, retryErr = f.iss.Refresh(ctx, cur.RefreshToken); retryErr == nil {
+				cur = next
+				break
+			}
+		}
+		if retryErr != nil {
+			t.Fatalf("refresh once the revocation list is back: %v", retryErr)
 		}
 	})
 
