@@ -2,8 +2,11 @@ package jwtauth
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,6 +106,44 @@ func TestCacheServesOnlyLiveVerifiedTokens(t *testing.T) {
 				t.Errorf("cache holds %d entries, want %d", n, tt.wantEntry)
 			}
 		})
+	}
+}
+
+// TestCacheKeyedBySignatureChecksTheRest: entries are found by the hash
+// of the signature, but only a token identical to the verified one hits.
+// A token carrying a cached token's signature over other claims (or
+// another header) is verified, and refused.
+func TestCacheKeyedBySignatureChecksTheRest(t *testing.T) {
+	k := keys(t)
+	v := newVerifier(t, []Key{HMAC(k.secret)}, WithCache(16, time.Hour))
+	token := sign(t, jwt.SigningMethodHS256, k.secret, validClaims(), nil)
+	id, err := verify(v, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(token, ".")
+	richer := validClaims()
+	richer["scope"] = "admin"
+	payload, _ := json.Marshal(richer)
+	for name, altered := range map[string]string{
+		"other claims": parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload) + "." + parts[2],
+		"other header": base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT","kid":"x"}`)) + "." + parts[1] + "." + parts[2],
+		"claims cut":   parts[0] + "." + parts[1][:len(parts[1])-4] + "." + parts[2],
+	} {
+		got, err := verify(v, altered)
+		if err == nil || got == id {
+			t.Errorf("%s with a cached token's signature: %v, cached identity %v", name, err, got == id)
+		}
+	}
+	if again, err := verify(v, token); err != nil || again != id {
+		t.Errorf("the verified token again: %v, cache hit %v", err, again == id)
+	}
+	for i := range v.cache.shards {
+		for _, e := range v.cache.shards[i].index {
+			if strings.Contains(e.signed, parts[2]) || e.signed != parts[0]+"."+parts[1] {
+				t.Errorf("entry keeps %q: want the signed part only, never the signature", e.signed)
+			}
+		}
 	}
 }
 

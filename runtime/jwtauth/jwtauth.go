@@ -176,9 +176,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*authrt.Identity, 
 		return nil, err
 	}
 	var key cacheKey
+	var signed string
+	cacheable := false
 	if v.cache != nil {
-		key = hashToken(token)
-		if id, ok := v.cache.get(&key, set.gen, v.cfg.clock()); ok {
+		key, signed, cacheable = splitForCache(token)
+	}
+	if cacheable {
+		if id, ok := v.cache.get(&key, signed, set.gen, v.cfg.clock()); ok {
 			if err := v.checkRevoked(id); err != nil {
 				return nil, err
 			}
@@ -192,8 +196,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*authrt.Identity, 
 	if err := v.checkRevoked(id); err != nil {
 		return nil, err
 	}
-	if v.cache != nil {
-		v.cache.put(&key, id, set.gen, v.cfg.clock())
+	if cacheable {
+		v.cache.put(&key, signed, id, set.gen, v.cfg.clock())
 	}
 	return id, nil
 }

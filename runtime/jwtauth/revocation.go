@@ -58,9 +58,10 @@ const (
 // message) is authenticated without decoding it or checking its signature
 // again.
 //
-// Entries are keyed by the SHA-256 of the whole token: only a token
-// identical, byte for byte, to one whose signature and claims were fully
-// verified can hit. An entry is dropped at the token's exp (not exp plus
+// Entries are found by the SHA-256 of the token's signature and hold its
+// signed part (header and claims), compared byte for byte: only a token
+// identical to one whose signature and claims were fully verified can hit,
+// and the cache holds no usable token. An entry is dropped at the token's exp (not exp plus
 // leeway) or maxTTL after it was verified, whichever comes first, and is
 // not used after the key source has replaced its keys (a key removed from a
 // JWK Set stops being accepted at once). The revocation list, if any, is
