@@ -160,18 +160,6 @@ func (c *cache) invalidateAll() {
 	}
 }
 
-// len returns the number of cached entries.
-func (c *cache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.entries)
-		s.mu.RUnlock()
-	}
-	return n
-}
-
 // update replaces e's state by a changed copy with the next generation,
 // and returns the copy.
 func (e *entry) update(change func(*state)) *state {
